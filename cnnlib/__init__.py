@@ -1,0 +1,52 @@
+"""cnnlib: the library behind the CNN course book.
+
+The functions at the top level mirror ``torch.nn.functional`` (same names, argument
+order and layouts) but take and return NumPy arrays, so a reader can check every
+hand-written operation against PyTorch.
+"""
+
+from .conv import (
+    conv1d,
+    conv1d_naive,
+    conv2d,
+    conv2d_naive,
+    conv_transpose1d,
+    conv_transpose1d_naive,
+    conv_transpose2d,
+    conv_transpose2d_naive,
+    convolve1d,
+    convolve2d,
+    get_patches,
+    pad,
+)
+from .matrices import circulant, conv_matrix, conv_output_size
+from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .runtime import full_scale, pick_device, seed_everything, setup
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "avg_pool1d",
+    "avg_pool2d",
+    "circulant",
+    "conv1d",
+    "conv1d_naive",
+    "conv2d",
+    "conv2d_naive",
+    "conv_matrix",
+    "conv_output_size",
+    "conv_transpose1d",
+    "conv_transpose1d_naive",
+    "conv_transpose2d",
+    "conv_transpose2d_naive",
+    "convolve1d",
+    "convolve2d",
+    "full_scale",
+    "get_patches",
+    "max_pool1d",
+    "max_pool2d",
+    "pad",
+    "pick_device",
+    "seed_everything",
+    "setup",
+]

@@ -1,0 +1,45 @@
+"""Interactive explorers (ipywidgets). Each has a static figure in the book beside it."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+
+from .matrices import conv_output_size
+from .viz import draw_sliding_window
+
+
+def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
+    """Sliders for input size, kernel size, stride, padding and dilation.
+
+    Shows the output size from the formula and the window that one output reads.
+    Settings that do not fit print the library's own error message instead.
+    """
+
+    def show(n, k, stride, padding, dilation, position):
+        try:
+            n_out = conv_output_size(n, k, stride, padding, dilation)
+        except ValueError as err:
+            print(err)
+            return
+        span = dilation * (k - 1) + 1
+        print(f"output size = floor((n + 2p - d(k-1) - 1) / s) + 1 = "
+              f"floor(({n} + {2 * padding} - {span - 1} - 1) / {stride}) + 1 = {n_out}")
+        fig, ax = plt.subplots(figsize=(8, 2.2))
+        draw_sliding_window(n, k, stride, padding, dilation, min(position, n_out - 1),
+                            ax=ax)
+        plt.show()
+
+    def slider(value, lo, hi, label):
+        return widgets.IntSlider(value=value, min=lo, max=hi, description=label,
+                                 continuous_update=False)
+
+    return widgets.interactive(
+        show,
+        n=slider(n, 1, 16, "input n"),
+        k=slider(k, 1, 7, "kernel k"),
+        stride=slider(stride, 1, 4, "stride s"),
+        padding=slider(padding, 0, 4, "padding p"),
+        dilation=slider(dilation, 1, 4, "dilation d"),
+        position=slider(0, 0, 15, "output i"),
+    )
