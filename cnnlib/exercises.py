@@ -41,7 +41,9 @@ def _call(fn: Callable, *args, **kwargs):
     except NotImplementedError:
         raise _NotImplemented from None
     except Exception as err:  # the reader's bug, reported with the inputs
-        shown = ", ".join([_short(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()])
+        shown = ", ".join(
+            [_short(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()]
+        )
         raise ExerciseError(
             f"{name}({shown}) raised {type(err).__name__}: {err}"
         ) from err
@@ -59,11 +61,16 @@ def _checker(title: str):
     def wrap(check):
         def run(fn: Callable) -> bool:
             if not callable(fn):
-                raise TypeError(f"{check.__name__}: pass your function itself, got {fn!r}")
+                raise TypeError(
+                    f"{check.__name__}: pass your function itself, got {fn!r}"
+                )
             try:
                 summary = check(fn)
             except _NotImplemented:
-                print(f"{title}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError`)")
+                print(
+                    f"{title}: {NOT_IMPLEMENTED} (fill in the stub that raises "
+                    "NotImplementedError)"
+                )
                 return False
             print(f"{title}: correct. {summary}")
             return True
@@ -80,8 +87,12 @@ def _checker(title: str):
 
 def _xcorr_ref(x, w, stride=1, padding=0):
     """Reference for one signal: x (L,), w (k,) -> (L_out,)."""
-    y = conv1d(np.asarray(x, float)[None, None], np.asarray(w, float)[None, None],
-               stride=stride, padding=padding)
+    y = conv1d(
+        np.asarray(x, float)[None, None],
+        np.asarray(w, float)[None, None],
+        stride=stride,
+        padding=padding,
+    )
     return y[0, 0]
 
 
@@ -98,25 +109,33 @@ def _diagnose_conv1d_length(got_len, x, w, stride, padding):
     if stride > 1 and got_len == conv_output_size(n, k, 1, padding):
         return "the stride is ignored: with stride s only every s-th window is kept"
     if padding and got_len == (n + padding - k) // stride + 1:
-        return ("padding on one side only: p zeros go on EACH side, so the padded "
-                f"length is n + 2p = {n + 2 * padding}")
+        return (
+            "padding on one side only: p zeros go on EACH side, so the padded "
+            f"length is n + 2p = {n + 2 * padding}"
+        )
     if padding and got_len == conv_output_size(n, k, stride, 0):
         return "the padding is ignored: pad the signal with p zeros on each side first"
     if abs(got_len - want) == 1:
-        return (f"off-by-one in the output length: floor((n + 2p - k) / s) + 1 = {want} "
-                f"windows fit, you returned {got_len} values")
+        return (
+            f"off-by-one in the output length: floor((n + 2p - k) / s) + 1 = {want} "
+            f"windows fit, you returned {got_len} values"
+        )
     return f"wrong output length: expected {want}, got {got_len}"
 
 
 def _diagnose_conv1d_values(y, x, w, stride, padding):
     ref = _xcorr_ref(x, w, stride, padding)
     if np.allclose(y, _xcorr_ref(x, w[::-1], stride, padding)):
-        return ("flipped kernel: you computed a true convolution. Cross-correlation "
-                "slides w as it is: y[i] = sum_t w[t] x[i*s + t - p]")
+        return (
+            "flipped kernel: you computed a true convolution. Cross-correlation "
+            "slides w as it is: y[i] = sum_t w[t] x[i*s + t - p]"
+        )
     for side in ("left", "right"):
         if padding and np.allclose(y, _one_sided(x, w, stride, 2 * padding, side)):
-            return (f"all the padding went on the {side}: put p = {padding} zeros on "
-                    "each side of the signal")
+            return (
+                f"all the padding went on the {side}: put p = {padding} zeros on "
+                "each side of the signal"
+            )
     if stride > 1 and np.allclose(y, _xcorr_ref(x, w, 1, padding)[: len(y)]):
         return "the stride is ignored: window i must start at position i*s"
     ref_full = _xcorr_ref(np.concatenate([x, [0.0] * 2]), w, stride, padding)
@@ -158,21 +177,34 @@ def check_conv1d(fn: Callable) -> str:
 # --------------------------------------------------------------------------------------
 # Exercise: the output-size formula
 
-_SIZE_MISTAKES = {
-    "forgot the +1 (count the first window too)":
-        lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s,
-    "padding counted once: there are p zeros on each side, 2p in all":
-        lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1,
-    "dilation ignored: a dilated kernel spans d(k-1)+1 inputs":
-        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
-    "stride ignored: divide the span by s":
-        lambda n, k, s, p, d: n + 2 * p - d * (k - 1),
-    "rounded up: a window that does not fit entirely is dropped, so use floor":
-        lambda n, k, s, p, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1,
+_SIZE_MISTAKES = {  # the message, and the wrong formula that produces it
+    "forgot the +1 (count the first window too)": (
+        lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s
+    ),
+    "padding counted once: there are p zeros on each side, 2p in all": (
+        lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1
+    ),
+    "dilation ignored: a dilated kernel spans d(k-1)+1 inputs": (
+        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1
+    ),
+    "stride ignored: divide the span by s": (
+        lambda n, k, s, p, d: n + 2 * p - d * (k - 1)
+    ),
+    "rounded up: a window that does not fit entirely is dropped, so use floor": (
+        lambda n, k, s, p, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
+    ),
 }
 
-_SIZE_CASES = [(7, 3, 1, 0, 1), (7, 3, 2, 0, 1), (5, 3, 2, 1, 1), (10, 3, 3, 1, 1),
-               (9, 3, 1, 2, 2), (28, 5, 2, 2, 1), (12, 3, 2, 0, 3), (6, 4, 3, 1, 1)]
+_SIZE_CASES = [
+    (7, 3, 1, 0, 1),
+    (7, 3, 2, 0, 1),
+    (5, 3, 2, 1, 1),
+    (10, 3, 3, 1, 1),
+    (9, 3, 1, 2, 2),
+    (28, 5, 2, 2, 1),
+    (12, 3, 2, 0, 3),
+    (6, 4, 3, 1, 1),
+]
 
 
 @_checker("output_size")
@@ -182,8 +214,10 @@ def check_output_size(fn: Callable) -> str:
     for n, k, s, p, d in _SIZE_CASES:
         got = _call(fn, n, k, stride=s, padding=p, dilation=d)
         if isinstance(got, float | np.floating) and not float(got).is_integer():
-            raise ExerciseError(f"output_size({n}, {k}, stride={s}, padding={p}, "
-                                f"dilation={d}) returned {got}: take the floor")
+            raise ExerciseError(
+                f"output_size({n}, {k}, stride={s}, padding={p}, "
+                f"dilation={d}) returned {got}: take the floor"
+            )
         if int(got) != conv_output_size(n, k, s, p, d):
             wrong.append(((n, k, s, p, d), int(got)))
     if wrong:
@@ -191,8 +225,10 @@ def check_output_size(fn: Callable) -> str:
             if all(formula(*case) == got for case, got in wrong):
                 raise ExerciseError(mistake)
         (n, k, s, p, d), got = wrong[0]
-        raise ExerciseError(f"n={n}, k={k}, stride={s}, padding={p}, dilation={d}: "
-                            f"expected {conv_output_size(n, k, s, p, d)}, got {got}")
+        raise ExerciseError(
+            f"n={n}, k={k}, stride={s}, padding={p}, dilation={d}: "
+            f"expected {conv_output_size(n, k, s, p, d)}, got {got}"
+        )
     return f"{len(_SIZE_CASES)} cases agree with cnnlib.conv_output_size."
 
 
@@ -212,36 +248,50 @@ def _band(w, n):
 @_checker("conv_matrix_1d")
 def check_conv_matrix(fn: Callable) -> str:
     """Check ``fn(w, n)``: the matrix M with M @ x == valid cross-correlation of x."""
-    for w, n in [(np.array([1.0, 2, 3]), 6), (np.array([2.0, -1]), 5),
-                 (np.array([1.0, 0, -1, 4]), 7)]:
+    for w, n in [
+        (np.array([1.0, 2, 3]), 6),
+        (np.array([2.0, -1]), 5),
+        (np.array([1.0, 0, -1, 4]), 7),
+    ]:
         k = len(w)
         m = np.asarray(_call(fn, w.copy(), n), dtype=float)
         want = _band(w, n)
         where = f"(k={k}, n={n})"
         if m.shape == want.T.shape and m.shape != want.shape:
-            raise ExerciseError(f"{where}: shape {m.shape} is transposed: M maps an input "
-                                f"of length {n} to {n - k + 1} outputs, so it is "
-                                f"({n - k + 1}, {n})")
+            raise ExerciseError(
+                f"{where}: shape {m.shape} is transposed: M maps an input "
+                f"of length {n} to {n - k + 1} outputs, so it is "
+                f"({n - k + 1}, {n})"
+            )
         if m.shape != want.shape:
-            raise ExerciseError(f"{where}: M should have shape {want.shape} (one row per "
-                                f"output, one column per input), got {m.shape}")
+            raise ExerciseError(
+                f"{where}: M should have shape {want.shape} (one row per "
+                f"output, one column per input), got {m.shape}"
+            )
         if np.allclose(m, _band(w[::-1], n)):
-            raise ExerciseError(f"{where}: flipped kernel: row i holds w[0..k-1] from "
-                                "column i on, in that order, for cross-correlation")
+            raise ExerciseError(
+                f"{where}: flipped kernel: row i holds w[0..k-1] from "
+                "column i on, in that order, for cross-correlation"
+            )
         if np.allclose(m[:, 1:], want[:, :-1]) or np.allclose(m[:, :-1], want[:, 1:]):
-            raise ExerciseError(f"{where}: the band is shifted by one column: row i "
-                                "must start at column i")
+            raise ExerciseError(
+                f"{where}: the band is shifted by one column: row i "
+                "must start at column i"
+            )
         if not np.allclose(m, want):
             i, j = np.argwhere(~np.isclose(m, want))[0]
-            raise ExerciseError(f"{where}: M[{i}, {j}] is {m[i, j]:.4g}, "
-                                f"expected {want[i, j]:.4g}")
+            raise ExerciseError(
+                f"{where}: M[{i}, {j}] is {m[i, j]:.4g}, expected {want[i, j]:.4g}"
+            )
     return "M @ x reproduces cross-correlation, and the band sits where it should."
 
 
 # --------------------------------------------------------------------------------------
 # Exercise: a kernel that detects horizontal edges
 
-_STEP = np.repeat([[10.0], [10.0], [10.0], [0.0], [0.0], [0.0]], 6, axis=1)  # bright top
+_STEP = np.repeat(
+    [[10.0], [10.0], [10.0], [0.0], [0.0], [0.0]], 6, axis=1
+)  # bright top
 
 
 def _respond(kernel, image):
@@ -256,19 +306,28 @@ def check_edge_kernel(fn: Callable) -> str:
         raise ExerciseError(f"return a 3x3 kernel, got shape {k.shape}")
     flat = _respond(k, np.full((6, 6), 7.0))
     if not np.allclose(flat, 0):
-        raise ExerciseError(f"the kernel responds to a flat image ({flat[0, 0]:.3g} "
-                            "everywhere): its weights should sum to zero")
+        raise ExerciseError(
+            f"the kernel responds to a flat image ({flat[0, 0]:.3g} "
+            "everywhere): its weights should sum to zero"
+        )
     across = _respond(k, _STEP)  # edge between rows 2 and 3
     along = _respond(k, _STEP.T.copy())  # the same edge turned vertical
     if np.allclose(across, 0) and not np.allclose(along, 0):
-        raise ExerciseError("it detects vertical edges, not horizontal ones: the kernel "
-                            "should change from row to row, not from column to column")
+        raise ExerciseError(
+            "it detects vertical edges, not horizontal ones: the kernel "
+            "should change from row to row, not from column to column"
+        )
     if not np.allclose(along, 0):
-        raise ExerciseError("it also responds to vertical edges: make every row of the "
-                            "kernel constant")
+        raise ExerciseError(
+            "it also responds to vertical edges: make every row of the kernel constant"
+        )
     if across.max() <= 0 < -across.min():
-        raise ExerciseError("sign flipped: the response to bright-above-dark should be "
-                            "positive (put the positive weights in the top row)")
+        raise ExerciseError(
+            "sign flipped: the response to bright-above-dark should be "
+            "positive (put the positive weights in the top row)"
+        )
     if across.max() <= 0:
         raise ExerciseError("no response to a horizontal edge")
-    return "flat regions and vertical edges give 0; a bright-above-dark edge is positive."
+    return (
+        "flat regions and vertical edges give 0; a bright-above-dark edge is positive."
+    )

@@ -8,16 +8,26 @@ from matplotlib.patches import Rectangle
 
 from .matrices import conv_output_size
 
-_INPUT, _PAD, _TAP, _OUT, _ACTIVE = "#dbe9f6", "#eeeeee", "#f4a259", "#d8f0d2", "#5cb85c"
+_INPUT, _PAD, _TAP, _OUT, _ACTIVE = (
+    "#dbe9f6",
+    "#eeeeee",
+    "#f4a259",
+    "#d8f0d2",
+    "#5cb85c",
+)
 
 
 def _boxes(ax, x0, y, count, colors, labels=None):
     for i in range(count):
-        ax.add_patch(Rectangle((x0 + i, y), 1, 1, facecolor=colors[i], edgecolor="k",
-                               linewidth=0.8))
+        ax.add_patch(
+            Rectangle(
+                (x0 + i, y), 1, 1, facecolor=colors[i], edgecolor="k", linewidth=0.8
+            )
+        )
         if labels is not None:
-            ax.text(x0 + i + 0.5, y + 0.5, labels[i], ha="center", va="center",
-                    fontsize=8)
+            ax.text(
+                x0 + i + 0.5, y + 0.5, labels[i], ha="center", va="center", fontsize=8
+            )
 
 
 def draw_sliding_window(n, k, stride=1, padding=0, dilation=1, position=0, ax=None):
@@ -33,28 +43,45 @@ def draw_sliding_window(n, k, stride=1, padding=0, dilation=1, position=0, ax=No
     ax = ax if ax is not None else plt.gca()
     width = n + 2 * padding
     taps = {position * stride + t * dilation for t in range(k)}
-    colors = [_TAP if i in taps else (_PAD if i < padding or i >= padding + n else _INPUT)
-              for i in range(width)]
-    labels = [("0" if i < padding or i >= padding + n else f"x{i - padding}")
-              for i in range(width)]
+    colors = [
+        _TAP if i in taps else (_PAD if i < padding or i >= padding + n else _INPUT)
+        for i in range(width)
+    ]
+    labels = [
+        ("0" if i < padding or i >= padding + n else f"x{i - padding}")
+        for i in range(width)
+    ]
     _boxes(ax, 0, 2, width, colors, labels)
     x_out = (width - n_out) / 2  # centre the (shorter) output row
-    _boxes(ax, x_out, 0, n_out, [_ACTIVE if j == position else _OUT
-                                 for j in range(n_out)], [f"y{j}" for j in range(n_out)])
+    _boxes(
+        ax,
+        x_out,
+        0,
+        n_out,
+        [_ACTIVE if j == position else _OUT for j in range(n_out)],
+        [f"y{j}" for j in range(n_out)],
+    )
     for t in sorted(taps):
-        ax.annotate("", xy=(x_out + position + 0.5, 1), xytext=(t + 0.5, 2),
-                    arrowprops={"arrowstyle": "->", "color": _TAP, "lw": 1.2})
+        ax.annotate(
+            "",
+            xy=(x_out + position + 0.5, 1),
+            xytext=(t + 0.5, 2),
+            arrowprops={"arrowstyle": "->", "color": _TAP, "lw": 1.2},
+        )
     ax.set_xlim(-0.5, width + 0.5)
     ax.set_ylim(-0.3, 3.3)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"n={n}, k={k}, stride={stride}, padding={padding}, dilation={dilation}"
-                 f"  ->  {n_out} outputs", fontsize=9)
+    ax.set_title(
+        f"n={n}, k={k}, stride={stride}, padding={padding}, dilation={dilation}"
+        f"  ->  {n_out} outputs",
+        fontsize=9,
+    )
     return ax
 
 
 def show_matrix(m, ax=None, title=None, cmap="RdBu_r"):
-    """Draw a matrix as a grid of coloured cells (zeros white), symmetric colour scale."""
+    """Draw a matrix as a grid of coloured cells, zeros white, colours symmetric."""
     m = np.asarray(m, dtype=float)
     if m.ndim != 2:
         raise ValueError(f"show_matrix: m must be 2-D, got shape {m.shape}")

@@ -1,4 +1,4 @@
-"""Interactive explorers (ipywidgets). Each has a static figure in the book beside it."""
+"""Interactive explorers (ipywidgets); the book shows a static figure beside each."""
 
 from __future__ import annotations
 
@@ -23,16 +23,20 @@ def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
             print(err)
             return
         span = dilation * (k - 1) + 1
-        print(f"output size = floor((n + 2p - d(k-1) - 1) / s) + 1 = "
-              f"floor(({n} + {2 * padding} - {span - 1} - 1) / {stride}) + 1 = {n_out}")
+        print(
+            f"output size = floor((n + 2p - d(k-1) - 1) / s) + 1 = "
+            f"floor(({n} + {2 * padding} - {span - 1} - 1) / {stride}) + 1 = {n_out}"
+        )
         fig, ax = plt.subplots(figsize=(8, 2.2))
-        draw_sliding_window(n, k, stride, padding, dilation, min(position, n_out - 1),
-                            ax=ax)
+        draw_sliding_window(
+            n, k, stride, padding, dilation, min(position, n_out - 1), ax=ax
+        )
         plt.show()
 
     def slider(value, lo, hi, label):
-        return widgets.IntSlider(value=value, min=lo, max=hi, description=label,
-                                 continuous_update=False)
+        return widgets.IntSlider(
+            value=value, min=lo, max=hi, description=label, continuous_update=False
+        )
 
     return widgets.interactive(
         show,

@@ -32,7 +32,9 @@ def stub_source(source: str) -> str:
         elif isinstance(node, ast.FunctionDef):
             out.extend(_stub_function(node, lines))
     if not any(isinstance(node, ast.FunctionDef) for node in tree.body):
-        raise ValueError("a solution cell must define at least one function:\n" + source)
+        raise ValueError(
+            "a solution cell must define at least one function:\n" + source
+        )
     return "\n".join(out).strip() + "\n"
 
 

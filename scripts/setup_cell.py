@@ -1,4 +1,4 @@
-"""The notebooks' setup cell (their first code cell), generated from the one setting that holds the repository URL.
+"""The notebooks' setup cell (their first code cell), made from the repository URL.
 
 ``book/_config.yml`` (``repository.url``) is the single place the URL lives: the
 book's launch buttons read it, and this script writes it into every notebook's setup
@@ -20,12 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "book" / "_config.yml"
 TAGS = ("setup", "hide-input")  # collapsed in the rendered book
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # Setup: on Colab, fetch the book's repository and install cnnlib; elsewhere nothing.
 import os
 import sys
 
-REPO_URL = "{url}"  # set once, in book/_config.yml (repository.url)
+# The URL is set once, in book/_config.yml (repository.url).
+REPO_URL = "{url}"
 if "google.colab" in sys.modules and not os.path.isdir("/content/cnn-book"):
     import subprocess
 
@@ -39,7 +40,7 @@ if "google.colab" in sys.modules and not os.path.isdir("/content/cnn-book"):
 import cnnlib  # noqa: E402
 
 device = cnnlib.setup(seed=0)  # seeds Python, NumPy and torch; picks cuda if present
-FULL = cnnlib.full_scale()  # CNNLIB_FULL=1 runs the bigger experiments'''
+FULL = cnnlib.full_scale()  # CNNLIB_FULL=1 runs the bigger experiments"""
 
 
 def repository_url() -> str:

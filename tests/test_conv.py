@@ -65,8 +65,11 @@ def conv_configs(nd, count, seed, extra=5, modes=ALL_MODES):
             padding, pads = mode, (0,) * nd
         else:
             padding = pads[0] if mode == "int" else pads
-        span = [d * (kk - 1) + 1 for kk, d in zip(k, dilation)]
-        low = [1 if mode == "same" else max(1, s - 2 * p) for s, p in zip(span, pads)]
+        span = [d * (kk - 1) + 1 for kk, d in zip(k, dilation, strict=True)]
+        low = [
+            1 if mode == "same" else max(1, s - 2 * p)
+            for s, p in zip(span, pads, strict=True)
+        ]
         size = tuple(lo + int(rng.integers(0, extra + 1)) for lo in low)
         configs.append(
             dict(
@@ -96,11 +99,14 @@ def conv_t_configs(nd, count, seed):
         stride, padding = _ints(rng, 1, 3, nd), _ints(rng, 0, 2, nd)
         dilation = tuple(int(v) for v in rng.choice([1, 1, 2, 3], nd))
         out_pad = tuple(
-            int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation)
+            int(rng.integers(0, max(s, d)))
+            for s, d in zip(stride, dilation, strict=True)
         )
         sizes = [
             (n - 1) * s - 2 * p + d * (kk - 1) + op + 1
-            for n, s, p, d, kk, op in zip(size, stride, padding, dilation, k, out_pad)
+            for n, s, p, d, kk, op in zip(
+                size, stride, padding, dilation, k, out_pad, strict=True
+            )
         ]
         if min(sizes) < 1:
             continue
@@ -204,7 +210,9 @@ def test_conv_transpose_is_adjoint_of_conv(nd, cfg):
     padding = np.broadcast_to(kw["padding"], nd)
     out_pad = [
         (n + 2 * p - d * (k - 1) - 1) % s
-        for n, p, d, k, s in zip(x.shape[2:], padding, dilation, w.shape[2:], stride)
+        for n, p, d, k, s in zip(
+            x.shape[2:], padding, dilation, w.shape[2:], stride, strict=True
+        )
     ]
     x_back = CONV_T[nd](
         y,
@@ -358,7 +366,7 @@ def test_get_patches_match_explicit_indexing(nd, cfg):
     s, d = np.broadcast_to(kw["stride"], nd), np.broadcast_to(kw["dilation"], nd)
     for pos in np.ndindex(*patches.shape[1 : 1 + nd]):
         for tap in np.ndindex(*w.shape[2:]):
-            idx = [p * si + t * di for p, t, si, di in zip(pos, tap, s, d)]
+            idx = [p * si + t * di for p, t, si, di in zip(pos, tap, s, d, strict=True)]
             got = patches[(slice(None), *pos, slice(None), *tap)]
             assert np.array_equal(got, x_pad[(slice(None), slice(None), *idx)])
 

@@ -1,4 +1,4 @@
-"""The checkers name the mistake: feed them typical wrong answers and read the message."""
+"""The checkers name the mistake: feed them typical wrong answers, read the message."""
 
 import numpy as np
 import pytest
@@ -31,23 +31,53 @@ def test_conv1d_correct_answer_passes(capsys):
 @pytest.mark.parametrize(
     "wrong, message",
     [
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding, flip=True),
-         "flipped kernel"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, 1, padding), "stride is ignored"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, 0, left=padding, right=0),
-         "one side only"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, 0, left=2 * padding,
-                                                  right=0), "on the left"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, 0), "padding is ignored"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding)[:-1],
-         "off-by-one"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding)[None],
-         "1-D array"),
-        (lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding) + 1e-3,
-         "expected"),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding, flip=True),
+            "flipped kernel",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, 1, padding),
+            "stride is ignored",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(
+                x, w, stride, 0, left=padding, right=0
+            ),
+            "one side only",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(
+                x, w, stride, 0, left=2 * padding, right=0
+            ),
+            "on the left",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, stride, 0),
+            "padding is ignored",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding)[:-1],
+            "off-by-one",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding)[None],
+            "1-D array",
+        ),
+        (
+            lambda x, w, stride=1, padding=0: xcorr(x, w, stride, padding) + 1e-3,
+            "expected",
+        ),
     ],
-    ids=["flip", "stride", "one-side", "left", "no-padding", "off-by-one", "shape",
-         "values"],
+    ids=[
+        "flip",
+        "stride",
+        "one-side",
+        "left",
+        "no-padding",
+        "off-by-one",
+        "shape",
+        "values",
+    ],
 )
 def test_conv1d_names_the_mistake(wrong, message):
     with pytest.raises(ExerciseError, match=message):
@@ -94,18 +124,40 @@ def size(n, k, stride=1, padding=0, dilation=1):
 @pytest.mark.parametrize(
     "wrong, message",
     [
-        (lambda n, k, stride=1, padding=0, dilation=1: size(n, k, stride, padding,
-                                                             dilation) - 1, r"\+1"),
-        (lambda n, k, stride=1, padding=0, dilation=1:
-         (n + padding - dilation * (k - 1) - 1) // stride + 1, "padding counted once"),
-        (lambda n, k, stride=1, padding=0, dilation=1: size(n, k, stride, padding),
-         "dilation ignored"),
-        (lambda n, k, stride=1, padding=0, dilation=1: size(n, k, 1, padding,
-                                                             dilation), "stride ignored"),
-        (lambda n, k, stride=1, padding=0, dilation=1:
-         -(-(n + 2 * padding - dilation * (k - 1) - 1) // stride) + 1, "floor"),
-        (lambda n, k, stride=1, padding=0, dilation=1:
-         (n + 2 * padding - dilation * (k - 1) - 1) / stride + 1, "take the floor"),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: (
+                size(n, k, stride, padding, dilation) - 1
+            ),
+            r"\+1",
+        ),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: (
+                (n + padding - dilation * (k - 1) - 1) // stride + 1
+            ),
+            "padding counted once",
+        ),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: size(n, k, stride, padding),
+            "dilation ignored",
+        ),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: size(
+                n, k, 1, padding, dilation
+            ),
+            "stride ignored",
+        ),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: (
+                -(-(n + 2 * padding - dilation * (k - 1) - 1) // stride) + 1
+            ),
+            "floor",
+        ),
+        (
+            lambda n, k, stride=1, padding=0, dilation=1: (
+                (n + 2 * padding - dilation * (k - 1) - 1) / stride + 1
+            ),
+            "take the floor",
+        ),
         (lambda n, k, stride=1, padding=0, dilation=1: 3, "expected"),
     ],
     ids=["plus-one", "pad-once", "dilation", "stride", "ceil", "no-floor", "other"],

@@ -63,7 +63,7 @@ def matrix_configs(nd, count, seed):
         padding = tuple(int(v) for v in rng.integers(0, 3, nd))
         size = tuple(
             max(1, d * (kk - 1) + 1 - 2 * p) + int(rng.integers(0, 5))
-            for kk, d, p in zip(k, dilation, padding)
+            for kk, d, p in zip(k, dilation, padding, strict=True)
         )
         c_out, c_in = (int(v) for v in rng.integers(1, 4, 2))
         configs.append(
@@ -103,25 +103,29 @@ def test_conv_matrix_times_x_is_conv(nd, cfg):
     assert_close(M @ x.ravel(), y.ravel())
 
 
+def per_axis(cfg, w):
+    """(n, k, stride, padding, dilation) for each spatial axis of a config."""
+    kw = cfg["kwargs"]
+    sizes = np.atleast_1d(cfg["size"]).tolist()
+    return zip(
+        sizes, w.shape[2:], kw["stride"], kw["padding"], kw["dilation"], strict=True
+    )
+
+
 @matrix_cases
 def test_conv_matrix_transpose_is_conv_transpose(nd, cfg):
     rng = np.random.default_rng(cfg["seed"])
     w = rng.standard_normal(cfg["w"])
-    size = np.atleast_1d(cfg["size"])
     M = conv_matrix(w, cfg["size"], **cfg["kwargs"])
-    kw = cfg["kwargs"]
-    out = [
-        conv_output_size(int(n), k, s, p, d)
-        for n, k, s, p, d in zip(size, w.shape[2:], *kw.values())
-    ]
+    out = [conv_output_size(*axis) for axis in per_axis(cfg, w)]
     y = rng.standard_normal((w.shape[0], *out))
     # output_padding restores the input positions the forward floor division dropped
     out_pad = tuple(
-        (int(n) + 2 * p - d * (k - 1) - 1) % s
-        for n, k, s, p, d in zip(size, w.shape[2:], *kw.values())
+        (n + 2 * p - d * (k - 1) - 1) % s for n, k, s, p, d in per_axis(cfg, w)
     )
-    x_back = _torch(TORCH_CONV_T[nd], y[None], w, **kw, output_padding=out_pad)[0]
-    assert x_back.shape == (w.shape[1], *size)
+    kw = dict(cfg["kwargs"], output_padding=out_pad)
+    x_back = _torch(TORCH_CONV_T[nd], y[None], w, **kw)[0]
+    assert x_back.shape == (w.shape[1], *np.atleast_1d(cfg["size"]))
     assert_close(M.T @ y.ravel(), x_back.ravel())
 
 

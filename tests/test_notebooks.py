@@ -20,16 +20,22 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-             and (c.outputs or c.execution_count is not None)]
-    assert not dirty, f"{path.name}: cells {dirty} have outputs; strip them before committing"
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} have outputs; strip them before committing"
+    )
     assert "widgets" not in nb.metadata, f"{path.name}: widget state in metadata"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_numbered_and_in_the_toc(path):
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), (
-        f"{path.name}: name chapters NN_topic.ipynb (two digits, lowercase)")
+        f"{path.name}: name chapters NN_topic.ipynb (two digits, lowercase)"
+    )
     assert f"notebooks/{path.stem}" in TOC, f"{path.name} is missing from book/_toc.yml"
 
 
@@ -43,8 +49,11 @@ def test_title_then_setup_cell(path):
 
 def test_setup_cells_match_the_template():
     """The repository URL lives in book/_config.yml; the setup cells are generated."""
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "setup_cell.py"),
-                             "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "setup_cell.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -54,8 +63,11 @@ def test_every_exercise_has_solution_and_checker(path):
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     solutions = [i for i, t in enumerate(tags) if "solution" in t]
     for i in solutions:
-        nxt = [j for j in range(i + 1, len(nb.cells)) if nb.cells[j].cell_type == "code"]
+        nxt = [
+            j for j in range(i + 1, len(nb.cells)) if nb.cells[j].cell_type == "code"
+        ]
         assert nxt and "check" in tags[nxt[0]], (
-            f"{path.name}: solution cell {i} is not followed by a cell tagged 'check'")
+            f"{path.name}: solution cell {i} is not followed by a cell tagged 'check'"
+        )
         assert "check_" in nb.cells[nxt[0]].source
     assert sum("{exercise-start}" in c.source for c in nb.cells) == len(solutions)

@@ -46,7 +46,8 @@ def pool_configs(nd, count, seed):
             else tuple(int(v) for v in rng.integers(1, 5, nd))
         )
         size = tuple(
-            max(1, kk - 2 * p) + int(rng.integers(0, 7)) for kk, p in zip(k, pads)
+            max(1, kk - 2 * p) + int(rng.integers(0, 7))
+            for kk, p in zip(k, pads, strict=True)
         )
         kwargs = dict(kernel_size=_arg(rng, k), padding=_arg(rng, pads))
         if stride is not None:

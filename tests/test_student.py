@@ -1,4 +1,4 @@
-"""`make student` replaces solutions by stubs; the checkers then say 'not implemented yet'."""
+"""`make student` swaps solutions for stubs; checkers then say 'not implemented yet'."""
 
 import contextlib
 import io
@@ -19,9 +19,16 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     dest = tmp_path_factory.mktemp("student")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_student.py"),
-                             str(ROOT / "notebooks"), str(dest)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_student.py"),
+            str(ROOT / "notebooks"),
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     return dest
 
@@ -39,8 +46,14 @@ def run_pair(solution, check):
     """Execute one exercise's two cells in a fresh namespace; return what they print."""
     import cnnlib.exercises
 
-    namespace = {"np": np, **{k: getattr(cnnlib.exercises, k)
-                              for k in dir(cnnlib.exercises) if k.startswith("check_")}}
+    namespace = {
+        "np": np,
+        **{
+            k: getattr(cnnlib.exercises, k)
+            for k in dir(cnnlib.exercises)
+            if k.startswith("check_")
+        },
+    }
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(solution.source, "<solution>", "exec"), namespace)
