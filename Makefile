@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 
 help:
 	@echo "make book     build the rendered book into book/_build/html (executes notebooks)"
-	@echo "make test     run pytest over tests/ and nbval over notebooks/"
+	@echo "make test     ruff, then pytest over tests/ and nbval over notebooks/"
 	@echo "make student  write the student edition (solutions replaced by stubs) to student/"
 	@echo "make lint     ruff over cnnlib, tests, scripts and the notebooks"
 
@@ -24,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash scripts/build_book.sh
 
-test: test-lib test-notebooks
+test: lint test-lib test-notebooks
 
 test-lib: $(STAMP)
 	$(PY) -m pytest tests
@@ -36,8 +36,8 @@ student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks student
 
 lint: $(STAMP)
-	$(PY) -m ruff check cnnlib tests scripts notebooks
-	$(PY) -m ruff format --check cnnlib tests scripts
+	$(PY) -m ruff check cnnlib tests scripts benchmarks notebooks
+	$(PY) -m ruff format --check cnnlib tests scripts benchmarks
 
 clean:
 	rm -rf book/_build book/_vendor student

@@ -35,6 +35,10 @@ def check_layout(a, ndim, layout, fn, name="input"):
             f"{fn}: {name} must be {ndim}-D {layout}, got {a.ndim}-D shape "
             f"{a.shape}{hint}"
         )
+    check_nonempty(a, fn, name)
+
+
+def check_nonempty(a, fn, name="input"):
     if 0 in a.shape:
         raise ValueError(f"{fn}: {name} has an empty dimension, shape {a.shape}")
 
@@ -55,7 +59,7 @@ def spatial_ndim(x, fn):
             f"{fn}: input must be 3-D {x_layout(1, 'C')} or 4-D {x_layout(2, 'C')}, "
             f"got {x.ndim}-D shape {x.shape}"
         )
-    check_layout(x, x.ndim, "", fn)
+    check_nonempty(x, fn)
     return x.ndim - 2
 
 
@@ -75,10 +79,11 @@ def check_int(v, minimum, fn, name):
 def _ntuple(value, n, fn, name):
     """int or sequence of n ints -> tuple of n ints, as torch's _ntuple."""
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    expected = "an int" if n == 1 else f"an int or a tuple of {n} ints"
     if len(items) != n:
-        raise ValueError(f"{fn}: {name} must be an int or {n} ints, got {value!r}")
+        raise ValueError(f"{fn}: {name} must be {expected}, got {value!r}")
     if not all(is_int(v) for v in items):
-        raise TypeError(f"{fn}: {name} must be an int or {n} ints, got {value!r}")
+        raise TypeError(f"{fn}: {name} must be {expected}, got {value!r}")
     return tuple(int(v) for v in items)
 
 
@@ -105,8 +110,7 @@ def resolve_padding(padding, nd, kernel_size, stride, dilation, fn):
             return ((0, 0),) * nd
         if padding != "same":
             raise ValueError(
-                f"{fn}: padding must be 'valid', 'same', an int or {nd} ints, "
-                f"got {padding!r}"
+                f"{fn}: padding must be 'valid', 'same' or integers, got {padding!r}"
             )
         if any(s != 1 for s in stride):
             raise ValueError(
@@ -200,7 +204,7 @@ def check_conv_transpose_args(
     stride = int_args(stride, nd, 1, fn, "stride")
     dilation = int_args(dilation, nd, 1, fn, "dilation")
     if isinstance(padding, str):
-        raise ValueError(f"{fn}: padding must be an int or {nd} ints, got {padding!r}")
+        raise ValueError(f"{fn}: padding must be integers, not {padding!r}")
     padding = int_args(padding, nd, 0, fn, "padding")
     out_pad = int_args(output_padding, nd, 0, fn, "output_padding")
     for dim, op, s, d, n, k, p in zip(

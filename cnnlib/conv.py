@@ -10,6 +10,7 @@ agree with torch in float64 (tests/test_conv.py, benchmarks/torch_agreement.py).
 """
 
 import itertools
+import numbers
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -33,6 +34,8 @@ def pad(x, padding, value=0.0):
     x = as_float(x, "pad")
     nd = spatial_ndim(x, "pad")
     pads = [(p, p) for p in int_args(padding, nd, 0, "pad", "padding")]
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"pad: value must be a real number, got {value!r}")
     return np.pad(x, [(0, 0), (0, 0), *pads], constant_values=float(value))
 
 
@@ -50,17 +53,14 @@ def _windows(x_pad, kernel_size, stride, dilation):
     view = sliding_window_view(x_pad, span, axis=tuple(range(2, 2 + nd)))
     # view is (N, C, *(size - span + 1), *span): keep every stride-th window and,
     # inside each window, every dilation-th tap
-    keep = [slice(None, None, s) for s in stride] + [
-        slice(None, None, d) for d in dilation
-    ]
+    keep = [slice(None, None, step) for step in (*stride, *dilation)]
     return view[(slice(None), slice(None), *keep)]  # (N, C, *out, *kernel_size)
 
 
 def _patches(x_pad, kernel_size, stride, dilation):
     """x_pad (N, C, *size) -> read-only view (N, *out, C, *kernel_size)"""
-    return np.moveaxis(
-        _windows(x_pad, kernel_size, stride, dilation), 1, 1 + len(stride)
-    )
+    windows = _windows(x_pad, kernel_size, stride, dilation)  # (N, C, *out, *k)
+    return np.moveaxis(windows, 1, 1 + len(stride))
 
 
 def get_patches(x, kernel_size, stride=1, padding=0, dilation=1):
@@ -207,9 +207,8 @@ def _conv_transpose(fn, nd, x, w, b, stride, padding, output_padding, groups, di
     cols = np.moveaxis(x, 1, -1).reshape(-1, G, C_in // G)  # (N·P, G, C_in/G)
     w_g = w.reshape(G, C_in // G, -1)  # (G, C_in/G, C_out/G·K)
     y_taps = cols.transpose(1, 0, 2) @ w_g  # (G, N·P, C_out/G·K)
-    y_taps = y_taps.transpose(1, 0, 2).reshape(
-        N, *size, C_out, *k
-    )  # (N, *in, C_out, *k)
+    y_taps = y_taps.transpose(1, 0, 2)  # (N·P, G, C_out/G·K)
+    y_taps = y_taps.reshape(N, *size, C_out, *k)  # (N, *in, C_out, *k)
     y_taps = np.moveaxis(y_taps, 1 + nd, 1)  # (N, C_out, *in, *k)
     # ... then add them up: tap t of input position i lands at i·stride + t·dilation.
     # Looping over the few taps (not the positions) keeps each += free of repeats.
@@ -243,18 +242,8 @@ def conv_transpose1d(
     L_out = (L - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1,
     with output_padding < stride or < dilation.
     """
-    return _conv_transpose(
-        "conv_transpose1d",
-        1,
-        x,
-        w,
-        b,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+    args = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose1d", 1, x, w, b, *args)
 
 
 def conv_transpose2d(
@@ -265,18 +254,8 @@ def conv_transpose2d(
     Transposed convolution, as torch.nn.functional.conv_transpose2d, plus the bias
     b (C_out,) if given; sizes follow conv_transpose1d's formula per axis.
     """
-    return _conv_transpose(
-        "conv_transpose2d",
-        2,
-        x,
-        w,
-        b,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+    args = (stride, padding, output_padding, groups, dilation)
+    return _conv_transpose("conv_transpose2d", 2, x, w, b, *args)
 
 
 def conv_transpose1d_naive(
@@ -287,17 +266,9 @@ def conv_transpose1d_naive(
     conv_transpose1d as loops: every input value x[n, c, i] adds x[n, c, i]·w[c, o, t]
     to output position i·stride + t·dilation - padding. Slow; for teaching and tests.
     """
+    args = (stride, padding, output_padding, groups, dilation)
     x, w, b, (s,), (p,), (op,), (d,) = check_conv_transpose_args(
-        "conv_transpose1d_naive",
-        1,
-        x,
-        w,
-        b,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
+        "conv_transpose1d_naive", 1, x, w, b, *args
     )
     (N, C_in, L), (_, O_g, k) = x.shape, w.shape
     C_g = C_in // groups
@@ -318,17 +289,9 @@ def conv_transpose2d_naive(
     conv_transpose2d (bias b (C_out,) optional) as loops, see conv_transpose1d_naive.
     Slow; for teaching and tests.
     """
+    args = (stride, padding, output_padding, groups, dilation)
     x, w, b, (sh, sw), (ph, pw), (oph, opw), (dh, dw) = check_conv_transpose_args(
-        "conv_transpose2d_naive",
-        2,
-        x,
-        w,
-        b,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
+        "conv_transpose2d_naive", 2, x, w, b, *args
     )
     (N, C_in, H, W), (_, O_g, kH, kW) = x.shape, w.shape
     C_g = C_in // groups

@@ -22,10 +22,11 @@ def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
         except ValueError as err:
             print(err)
             return
-        span = dilation * (k - 1) + 1
+        print("n_out = floor((n + 2p - d(k - 1) - 1) / s) + 1")
+        span = dilation * (k - 1)
         print(
-            f"output size = floor((n + 2p - d(k-1) - 1) / s) + 1 = "
-            f"floor(({n} + {2 * padding} - {span - 1} - 1) / {stride}) + 1 = {n_out}"
+            f"      = floor(({n} + {2 * padding} - {span} - 1) / {stride}) + 1"
+            f" = {n_out}"
         )
         fig, ax = plt.subplots(figsize=(8, 2.2))
         draw_sliding_window(

@@ -56,7 +56,7 @@ EOF
 # WARNING: could not vendor MathJax and the widget manager (npm missing or the npm
 # registry unreachable). The book is built with CDN links instead: its equations and
 # widgets will only render on a machine with INTERNET ACCESS.
-# Install npm (e.g. `apt-get install npm`) and run `make book` again for an offline book.
+# Install npm (`apt-get install npm`) and rerun `make book` for an offline book.
 ######################################################################################
 
 EOF

@@ -71,12 +71,14 @@ select_files() {
 }
 
 fetch() {  # name npm-package version integrity
-  local name=$1 pkg=$2 version=$3 integrity=$4 tmp tarball actual
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' RETURN
+  local name=$1 pkg=$2 version=$3 integrity=$4 tmp="$WORK/$1" tarball actual
+  mkdir -p "$tmp"
   tarball="$(cd "$tmp" && npm pack --silent --no-fund --no-audit --loglevel=error \
     "$pkg@$version" | tail -n 1)"
-  [[ -f "$tmp/$tarball" ]] || { echo "vendor_assets: npm pack $pkg@$version gave no tarball" >&2; return 1; }
+  if [[ ! -f "$tmp/$tarball" ]]; then
+    echo "vendor_assets: npm pack $pkg@$version gave no tarball" >&2
+    return 1
+  fi
   actual="sha512-$(node -e 'const c=require("crypto"),f=require("fs");
     process.stdout.write(c.createHash("sha512").update(f.readFileSync(process.argv[1]))
     .digest("base64"))' "$tmp/$tarball")"
@@ -95,6 +97,60 @@ fetch() {  # name npm-package version integrity
   echo "vendor_assets: $pkg@$version -> book/_vendor/vendor/$name"
 }
 
+# widgets-setup.js: ours, not npm's, so always (re)written. book/_config.yml loads it
+# on widget pages (nb_ipywidgets_js) before require.js and embed-amd.js, after the
+# inline `window.MathJax = {...}` configuration and before MathJax (deferred) runs.
+write_widgets_setup() {
+  mkdir -p "$DEST"
+  cat >"$DEST/widgets-setup.js" <<'JS'
+/* Make the Jupyter widgets HTML manager work from the book's own files.
+ * Written by scripts/vendor_assets.sh.
+ *
+ * 1. RequireJS configuration: embed-amd.js defines "@jupyter-widgets/html-manager/
+ *    dist/..." modules and takes its webpack public path (where its Font Awesome fonts
+ *    are) from their RequireJS address, by default relative to the page. Map that
+ *    name to the vendored folder next to this script, wherever the page is.
+ * 2. @jupyter-widgets typesets labels with the MathJax 2 API,
+ *    MathJax.Hub.Queue(["Typeset", Hub, el]); the book loads MathJax 3. */
+(function () {
+  "use strict";
+  var here = document.currentScript.src.replace(/[?#].*$/, "").replace(/[^/]*$/, "");
+  window.require = {
+    paths: { "@jupyter-widgets/html-manager/dist": here + "html-manager" },
+  };
+
+  var pending = [];
+  function typeset(el) {
+    var mj = window.MathJax;
+    if (!mj || !mj.typesetPromise || !mj.startup) {
+      pending.push(el);
+      return;
+    }
+    mj.startup.promise = mj.startup.promise
+      .then(function () { return mj.typesetPromise(el ? [el] : undefined); })
+      .catch(function (err) { console.warn("MathJax typeset failed:", err); });
+  }
+  var hub = { Queue: function (job) { typeset(job && job[2]); } };
+  function install(mj) {  // not enumerable: MathJax 3 reads its configuration by keys
+    if (!mj.Hub) Object.defineProperty(mj, "Hub", { value: hub, configurable: true });
+  }
+  var mj = (window.MathJax = window.MathJax || {});
+  install(mj);
+  if (mj.version) return;  // MathJax 3 is already running
+  // Still the configuration object, which MathJax 3 replaces when it starts.
+  mj.startup = mj.startup || {};
+  var ready = mj.startup.ready;
+  mj.startup.ready = function () {
+    if (ready) ready(); else window.MathJax.startup.defaultReady();
+    install(window.MathJax);
+    pending.splice(0).forEach(typeset);
+  };
+})();
+JS
+  rm -f "$DEST/widgets-mathjax3.js"
+}
+write_widgets_setup
+
 missing=()
 for entry in "${PACKAGES[@]}"; do
   IFS='|' read -r name pkg version integrity <<<"$entry"
@@ -110,10 +166,12 @@ if [[ ${#missing[@]} == 0 ]]; then
 fi
 
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-  echo "vendor_assets: npm (and node) not found; cannot vendor the book's JavaScript" >&2
+  echo "vendor_assets: npm (and node) not found; cannot vendor the JavaScript" >&2
   exit 2
 fi
 
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
 for entry in "${missing[@]}"; do
   IFS='|' read -r name pkg version integrity <<<"$entry"
   fetch "$name" "$pkg" "$version" "$integrity"

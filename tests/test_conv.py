@@ -214,16 +214,7 @@ def test_conv_transpose_is_adjoint_of_conv(nd, cfg):
             x.shape[2:], padding, dilation, w.shape[2:], stride, strict=True
         )
     ]
-    x_back = CONV_T[nd](
-        y,
-        w,
-        None,
-        kw["stride"],
-        kw["padding"],
-        tuple(out_pad),
-        kw["groups"],
-        kw["dilation"],
-    )
+    x_back = CONV_T[nd](y, w, **kw, output_padding=tuple(out_pad))
     assert x_back.shape == x.shape
     lhs, rhs = np.vdot(CONV[nd](x, w, **kw), y), np.vdot(x, x_back)
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))

@@ -6,11 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlib.conv import conv1d, conv2d
+from cnnlib.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from cnnlib.matrices import circulant, conv_matrix, conv_output_size
 
 TORCH_CONV = {1: F.conv1d, 2: F.conv2d}
 TORCH_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
+CONV_T = {1: conv_transpose1d, 2: conv_transpose2d}
 
 
 def assert_close(actual, expected, tol=1e-10):
@@ -127,6 +128,7 @@ def test_conv_matrix_transpose_is_conv_transpose(nd, cfg):
     x_back = _torch(TORCH_CONV_T[nd], y[None], w, **kw)[0]
     assert x_back.shape == (w.shape[1], *np.atleast_1d(cfg["size"]))
     assert_close(M.T @ y.ravel(), x_back.ravel())
+    assert_close(M.T @ y.ravel(), CONV_T[nd](y[None], w, **kw)[0].ravel())
 
 
 def test_conv_matrix_of_a_plain_kernel_is_banded():
