@@ -4,13 +4,14 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: help venv book test test-lib test-notebooks student lint clean
+.PHONY: help venv book test test-lib test-notebooks student lint data clean
 
 help:
 	@echo "make book     build the rendered book into book/_build/html (executes notebooks)"
 	@echo "make test     ruff, then pytest over tests/ and nbval over notebooks/"
 	@echo "make student  write the student edition (solutions replaced by stubs) to student/"
 	@echo "make lint     ruff over cnnlib, tests, scripts and the notebooks"
+	@echo "make data     regenerate every file in data/ and data/SHA256SUMS (see data/README.md)"
 
 venv: $(STAMP)
 
@@ -40,6 +41,13 @@ student: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check cnnlib tests scripts benchmarks notebooks
 	$(PY) -m ruff format --check cnnlib tests scripts benchmarks
+
+# Needs Debian's espeak-ng, asterisk-core-sounds-en-wav and dataset-fashion-mnist; the
+# scripts say what is missing. Rewrites data/SHA256SUMS from the files it made.
+data: $(STAMP)
+	$(PY) -m pip install --quiet -r data/requirements-data.txt
+	for script in data/make_*.py; do $(PY) $$script || exit 1; done
+	$(PY) -m cnnlib.data --write-checksums
 
 clean:
 	rm -rf book/_build book/_vendor student

@@ -33,8 +33,8 @@ def test_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_numbered_and_in_the_toc(path):
-    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), (
-        f"{path.name}: name chapters NN_topic.ipynb (two digits, lowercase)"
+    assert re.fullmatch(r"(\d\d|A\d)_[a-z0-9_]+\.ipynb", path.name), (
+        f"{path.name}: name chapters NN_topic.ipynb, appendices AN_topic.ipynb"
     )
     assert f"notebooks/{path.stem}" in TOC, f"{path.name} is missing from book/_toc.yml"
 

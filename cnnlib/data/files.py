@@ -4,7 +4,7 @@ Every file there is listed in ``data/SHA256SUMS`` (the format of ``sha256sum``, 
 ``cd data && sha256sum -c SHA256SUMS`` checks them too). :func:`load_npz` verifies a
 file against that list before reading it, and never unpickles. A file ``data/NAME.npz``
 is made by the script ``data/make_NAME.py``; ``make data`` runs them all and then
-rewrites ``SHA256SUMS`` (``python -m cnnlib.data.files --write-checksums``).
+rewrites ``SHA256SUMS`` (``python -m cnnlib.data --write-checksums``).
 
 Where is ``data/``? In this order: the folder named by ``CNNLIB_DATA``; ``data/`` under
 ``CNNLIB_ROOT`` (the notebooks' setup cell sets it on Colab); the ``data/`` beside the
@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import io
 import os
-import sys
 import zipfile
 from pathlib import Path
 
@@ -164,6 +163,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED  {err}")
     return 1 if bad else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
