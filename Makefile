@@ -39,8 +39,8 @@ student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks student
 
 lint: $(STAMP)
-	$(PY) -m ruff check cnnlib tests scripts benchmarks notebooks
-	$(PY) -m ruff format --check cnnlib tests scripts benchmarks
+	$(PY) -m ruff check cnnlib tests scripts benchmarks data notebooks
+	$(PY) -m ruff format --check cnnlib tests scripts benchmarks data
 
 # Needs Debian's espeak-ng, asterisk-core-sounds-en-wav and dataset-fashion-mnist; the
 # scripts say what is missing. Rewrites data/SHA256SUMS from the files it made.

@@ -16,7 +16,18 @@ import pytest
 import yaml
 
 CHAPTER = "notebooks/02_convolution.html"
-PAGES = ["index.html", "book/notation.html", CHAPTER]
+
+
+def _toc_pages() -> list[str]:
+    """index.html and every page listed in book/_toc.yml."""
+    toc = yaml.safe_load((Path(__file__).parent.parent / "book/_toc.yml").read_text())
+    files = [toc["root"]] + [
+        ch["file"] for part in toc.get("parts", []) for ch in part["chapters"]
+    ]
+    return ["index.html"] + [f"{f}.html" for f in files]
+
+
+PAGES = _toc_pages()
 MATH_PAGES = {"book/notation.html", CHAPTER}  # pages that must show typeset math
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"", "file", "data", "blob", "about"}

@@ -162,4 +162,3 @@ def main(argv: list[str] | None = None) -> int:
             bad += 1
             print(f"FAILED  {err}")
     return 1 if bad else 0
-
