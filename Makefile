@@ -33,7 +33,7 @@ test-lib: $(STAMP)
 	$(PY) -m pytest tests
 
 test-notebooks: $(STAMP)
-	$(PY) -m pytest --nbval-lax -p no:cacheprovider --durations=5 notebooks
+	CNNLIB_PROGRESS=0 $(PY) -m pytest --nbval-lax -p no:cacheprovider --durations=5 notebooks
 
 student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks student

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# progress bars (cnnlib.train) would only clutter the rendered pages
+export CNNLIB_PROGRESS="${CNNLIB_PROGRESS:-0}"
 cd "$ROOT"
 BUILD="book/_build"
 CONFIG="book/_config.yml"

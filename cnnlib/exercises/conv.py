@@ -1,17 +1,4 @@
-"""Checkers for the book's exercises: they name the mistake, not just "incorrect".
-
-Each ``check_*`` function runs the reader's function on cases chosen so that the
-usual mistakes give different answers (a flipped kernel, an off-by-one border,
-padding on one side only, a forgotten stride), then:
-
-* returns ``True`` and prints a short confirmation when every case is right;
-* returns ``False`` and prints ``not implemented yet`` when the function still
-  raises ``NotImplementedError`` (the student edition's stubs do);
-* raises :class:`ExerciseError` (an ``AssertionError``) with a diagnosis otherwise,
-  so a notebook run with a wrong solution fails loudly.
-
-The reference answers come from cnnlib's own, tested, operations.
-"""
+"""Checkers for the chapter "Convolution from first principles"."""
 
 from __future__ import annotations
 
@@ -19,67 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .conv import conv1d, conv2d
-from .matrices import conv_output_size
-
-NOT_IMPLEMENTED = "not implemented yet"
-
-
-class ExerciseError(AssertionError):
-    """A wrong answer, with a message that says what looks wrong."""
-
-
-class _NotImplemented(Exception):
-    pass
-
-
-def _call(fn: Callable, *args, **kwargs):
-    """Run the reader's function; turn its exceptions into feedback."""
-    name = getattr(fn, "__name__", "your function")
-    try:
-        return fn(*args, **kwargs)
-    except NotImplementedError:
-        raise _NotImplemented from None
-    except Exception as err:  # the reader's bug, reported with the inputs
-        shown = ", ".join(
-            [_short(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()]
-        )
-        raise ExerciseError(
-            f"{name}({shown}) raised {type(err).__name__}: {err}"
-        ) from err
-
-
-def _short(a) -> str:
-    if isinstance(a, np.ndarray):
-        return f"array of shape {a.shape}"
-    return repr(a)
-
-
-def _checker(title: str):
-    """Decorate a checker: report success, and 'not implemented yet' for stubs."""
-
-    def wrap(check):
-        def run(fn: Callable) -> bool:
-            if not callable(fn):
-                raise TypeError(
-                    f"{check.__name__}: pass your function itself, got {fn!r}"
-                )
-            try:
-                summary = check(fn)
-            except _NotImplemented:
-                print(
-                    f"{title}: {NOT_IMPLEMENTED} (fill in the stub that raises "
-                    "NotImplementedError)"
-                )
-                return False
-            print(f"{title}: correct. {summary}")
-            return True
-
-        run.__name__, run.__doc__ = check.__name__, check.__doc__
-        return run
-
-    return wrap
-
+from ..conv import conv1d, conv2d
+from ..matrices import conv_output_size
+from ._core import ExerciseError, call, checker
 
 # --------------------------------------------------------------------------------------
 # Exercise: 1D cross-correlation with loops
@@ -156,11 +85,11 @@ _CONV1D_CASES = [  # (x, w, stride, padding): asymmetric kernels expose a flip
 ]
 
 
-@_checker("conv1d_loops")
+@checker("conv1d_loops")
 def check_conv1d(fn: Callable) -> str:
     """Check ``fn(x, w, stride=1, padding=0)``: 1D cross-correlation of one signal."""
     for x, w, stride, padding in _CONV1D_CASES:
-        y = _call(fn, x.copy(), w.copy(), stride=stride, padding=padding)
+        y = call(fn, x.copy(), w.copy(), stride=stride, padding=padding)
         y = np.asarray(y, dtype=float)
         case = f"(n={len(x)}, k={len(w)}, stride={stride}, padding={padding})"
         if y.ndim != 1:
@@ -207,12 +136,12 @@ _SIZE_CASES = [
 ]
 
 
-@_checker("output_size")
+@checker("output_size")
 def check_output_size(fn: Callable) -> str:
     """Check ``fn(n, k, stride=1, padding=0, dilation=1)``: the output length."""
     wrong = []
     for n, k, s, p, d in _SIZE_CASES:
-        got = _call(fn, n, k, stride=s, padding=p, dilation=d)
+        got = call(fn, n, k, stride=s, padding=p, dilation=d)
         if isinstance(got, float | np.floating) and not float(got).is_integer():
             raise ExerciseError(
                 f"output_size({n}, {k}, stride={s}, padding={p}, "
@@ -245,7 +174,7 @@ def _band(w, n):
     return m
 
 
-@_checker("conv_matrix_1d")
+@checker("conv_matrix_1d")
 def check_conv_matrix(fn: Callable) -> str:
     """Check ``fn(w, n)``: the matrix M with M @ x == valid cross-correlation of x."""
     for w, n in [
@@ -254,7 +183,7 @@ def check_conv_matrix(fn: Callable) -> str:
         (np.array([1.0, 0, -1, 4]), 7),
     ]:
         k = len(w)
-        m = np.asarray(_call(fn, w.copy(), n), dtype=float)
+        m = np.asarray(call(fn, w.copy(), n), dtype=float)
         want = _band(w, n)
         where = f"(k={k}, n={n})"
         if m.shape == want.T.shape and m.shape != want.shape:
@@ -298,10 +227,10 @@ def _respond(kernel, image):
     return conv2d(image[None, None], np.asarray(kernel, float)[None, None])[0, 0]
 
 
-@_checker("horizontal_edge_kernel")
+@checker("horizontal_edge_kernel")
 def check_edge_kernel(fn: Callable) -> str:
     """Check ``fn()``: a 3x3 kernel, positive on a bright-above-dark horizontal edge."""
-    k = np.asarray(_call(fn), dtype=float)
+    k = np.asarray(call(fn), dtype=float)
     if k.shape != (3, 3):
         raise ExerciseError(f"return a 3x3 kernel, got shape {k.shape}")
     flat = _respond(k, np.full((6, 6), 7.0))

@@ -1,0 +1,17 @@
+"""Checkers for the book's exercises: they name the mistake, not just "incorrect".
+
+See :mod:`cnnlib.exercises._core` for how every checker reports; each chapter's
+checkers are in a module of their own.
+"""
+
+from ._core import NOT_IMPLEMENTED, ExerciseError
+from .conv import check_conv1d, check_conv_matrix, check_edge_kernel, check_output_size
+
+__all__ = [
+    "NOT_IMPLEMENTED",
+    "ExerciseError",
+    "check_conv1d",
+    "check_conv_matrix",
+    "check_edge_kernel",
+    "check_output_size",
+]

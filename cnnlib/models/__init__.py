@@ -1,0 +1,13 @@
+"""Models the chapters train; each file states its departures from the original."""
+
+from torch import nn
+
+from .mlp import MLP
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (the sum of ``p.numel()``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+__all__ = ["MLP", "count_parameters"]
