@@ -6,12 +6,16 @@ checkers are in a module of their own.
 
 from ._core import NOT_IMPLEMENTED, ExerciseError
 from .conv import check_conv1d, check_conv_matrix, check_edge_kernel, check_output_size
+from .why import check_conv2d_params, check_dense_params, check_translate
 
 __all__ = [
     "NOT_IMPLEMENTED",
     "ExerciseError",
     "check_conv1d",
+    "check_conv2d_params",
     "check_conv_matrix",
+    "check_dense_params",
     "check_edge_kernel",
     "check_output_size",
+    "check_translate",
 ]
