@@ -2,6 +2,7 @@
 
 from torch import nn
 
+from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
 from .mlp import MLP
 
 
@@ -10,4 +11,11 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["MLP", "count_parameters"]
+__all__ = [
+    "MLP",
+    "MNIST1DCNN",
+    "MNIST1DMLP",
+    "BetterCNN1d",
+    "SpokenDigitCNN",
+    "count_parameters",
+]
