@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .matrices import conv_output_size
+from .receptive_field import conv_stack, gradient_map
 
 _INPUT, _PAD, _TAP, _OUT, _ACTIVE = (
     "#dbe9f6",
@@ -94,4 +95,34 @@ def show_matrix(m, ax=None, title=None, cmap="RdBu_r"):
     ax.tick_params(which="minor", length=0)
     if title:
         ax.set_title(title, fontsize=9)
+    return ax
+
+
+def draw_receptive_fields(kernel, stride, pool, depth, n=64, ax=None):
+    """One row per depth: the input samples that reach the middle unit of that layer
+    of :func:`cnnlib.receptive_field.conv_stack` (darker = larger gradient), labelled
+    with the receptive field r and the number of outputs."""
+    ax = ax if ax is not None else plt.gca()
+    rows, labels = [], []
+    for d in range(1, depth + 1):
+        try:
+            grad, n_out = gradient_map(conv_stack(kernel, stride, pool, d), n)
+        except RuntimeError:  # torch refuses a kernel longer than its input
+            labels.append(f"layer {d}: input too short")
+            rows.append(np.zeros(n))
+            continue
+        support = np.flatnonzero(grad)
+        labels.append(f"layer {d}: r = {support[-1] - support[0] + 1}, {n_out} outputs")
+        rows.append(grad / grad.max())
+    ax.imshow(
+        np.array(rows),
+        cmap="Greens",
+        aspect="auto",
+        vmin=0,
+        vmax=1,
+        extent=(-0.5, n - 0.5, depth + 0.5, 0.5),
+    )
+    ax.set_yticks(range(1, depth + 1), labels, fontsize=8)
+    ax.set_xlabel("input sample")
+    ax.set_title(f"kernel {kernel}, stride {stride}, pool {pool}", fontsize=9)
     return ax

@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from .matrices import conv_output_size
-from .viz import draw_sliding_window
+from .viz import draw_receptive_fields, draw_sliding_window
 
 
 def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
@@ -47,4 +47,28 @@ def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
         padding=slider(padding, 0, 4, "padding p"),
         dilation=slider(dilation, 1, 4, "dilation d"),
         position=slider(0, 0, 15, "output i"),
+    )
+
+
+def receptive_field_explorer(kernel=3, stride=1, pool=1, depth=4):
+    """Sliders for a 1D stack (convolution, ReLU, optional average pooling per layer):
+    shows, layer by layer, which input samples reach the middle unit."""
+
+    def show(kernel, stride, pool, depth):
+        fig, ax = plt.subplots(figsize=(8, 0.5 * depth + 1))
+        draw_receptive_fields(kernel, stride, pool, depth, ax=ax)
+        plt.tight_layout()
+        plt.show()
+
+    def slider(value, lo, hi, label):
+        return widgets.IntSlider(
+            value=value, min=lo, max=hi, description=label, continuous_update=False
+        )
+
+    return widgets.interactive(
+        show,
+        kernel=slider(kernel, 1, 9, "kernel k"),
+        stride=slider(stride, 1, 3, "stride s"),
+        pool=slider(pool, 1, 4, "pool p"),
+        depth=slider(depth, 1, 6, "depth"),
     )
