@@ -9,6 +9,13 @@ from .matrices import conv_output_size
 from .viz import draw_receptive_fields, draw_sliding_window
 
 
+def _slider(value, lo, hi, label):
+    """An integer slider that redraws on release (each redraw makes a figure)."""
+    return widgets.IntSlider(
+        value=value, min=lo, max=hi, description=label, continuous_update=False
+    )
+
+
 def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
     """Sliders for input size, kernel size, stride, padding and dilation.
 
@@ -34,19 +41,14 @@ def conv_explorer(n=8, k=3, stride=1, padding=0, dilation=1):
         )
         plt.show()
 
-    def slider(value, lo, hi, label):
-        return widgets.IntSlider(
-            value=value, min=lo, max=hi, description=label, continuous_update=False
-        )
-
     return widgets.interactive(
         show,
-        n=slider(n, 1, 16, "input n"),
-        k=slider(k, 1, 7, "kernel k"),
-        stride=slider(stride, 1, 4, "stride s"),
-        padding=slider(padding, 0, 4, "padding p"),
-        dilation=slider(dilation, 1, 4, "dilation d"),
-        position=slider(0, 0, 15, "output i"),
+        n=_slider(n, 1, 16, "input n"),
+        k=_slider(k, 1, 7, "kernel k"),
+        stride=_slider(stride, 1, 4, "stride s"),
+        padding=_slider(padding, 0, 4, "padding p"),
+        dilation=_slider(dilation, 1, 4, "dilation d"),
+        position=_slider(0, 0, 15, "output i"),
     )
 
 
@@ -60,15 +62,10 @@ def receptive_field_explorer(kernel=3, stride=1, pool=1, depth=4):
         plt.tight_layout()
         plt.show()
 
-    def slider(value, lo, hi, label):
-        return widgets.IntSlider(
-            value=value, min=lo, max=hi, description=label, continuous_update=False
-        )
-
     return widgets.interactive(
         show,
-        kernel=slider(kernel, 1, 9, "kernel k"),
-        stride=slider(stride, 1, 3, "stride s"),
-        pool=slider(pool, 1, 4, "pool p"),
-        depth=slider(depth, 1, 6, "depth"),
+        kernel=_slider(kernel, 1, 9, "kernel k"),
+        stride=_slider(stride, 1, 3, "stride s"),
+        pool=_slider(pool, 1, 4, "pool p"),
+        depth=_slider(depth, 1, 6, "depth"),
     )
