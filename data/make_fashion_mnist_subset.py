@@ -26,6 +26,7 @@ from cnnlib.data.images import (  # noqa: E402
     FASHION,
     check_disjoint,
     find_full,
+    report_subset,
     stratified_indices,
 )
 
@@ -77,11 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     save_npz(OUT, **subset)
     seconds = time.perf_counter() - start
     print(f"read {folder}")
-    for split in ("train", "test"):
-        x, y = subset[f"x_{split}"], subset[f"y_{split}"]
-        counts = np.bincount(y, minlength=10).tolist()
-        print(f"  x_{split} {x.dtype} {x.shape}, per class: {counts}")
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB) in {seconds:.1f} s")
+    report_subset(subset, OUT, seconds)
     return 0
 
 

@@ -19,7 +19,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # use this clone's cnnlib, installed or not
 from cnnlib.data.files import save_npz  # noqa: E402
-from cnnlib.data.images import check_disjoint, stratified_indices  # noqa: E402
+from cnnlib.data.images import (  # noqa: E402
+    check_disjoint,
+    report_subset,
+    stratified_indices,
+)
 
 OUT = ROOT / "data" / "mnist_subset.npz"
 TRAIN_PER_CLASS = 400
@@ -69,11 +73,7 @@ def main() -> int:
     subset = make_subset(x, y)
     save_npz(OUT, **subset)
     seconds = time.perf_counter() - start
-    for split in ("train", "test"):
-        xs, ys = subset[f"x_{split}"], subset[f"y_{split}"]
-        counts = np.bincount(ys, minlength=10).tolist()
-        print(f"  x_{split} {xs.dtype} {xs.shape}, per class: {counts}")
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1e6:.2f} MB) in {seconds:.1f} s")
+    report_subset(subset, OUT, seconds)
     return 0
 
 

@@ -295,3 +295,12 @@ def check_disjoint(x_train, x_test) -> None:
             f"{np.shape(x_train)}, {len(x_test) - len(test)} in x_test "
             f"{np.shape(x_test)}, {len(train & test)} in both"
         )
+
+
+def report_subset(subset: dict, out: Path, seconds: float) -> None:
+    """Print what a data/make_*_subset.py script wrote: shapes, class counts, size."""
+    for split in ("train", "test"):
+        x, y = subset[f"x_{split}"], subset[f"y_{split}"]
+        counts = np.bincount(y, minlength=10).tolist()
+        print(f"  x_{split} {x.dtype} {x.shape}, per class: {counts}")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) in {seconds:.1f} s")
