@@ -21,7 +21,7 @@ from .conv import (
 )
 from .matrices import circulant, conv_matrix, conv_output_size
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from .runtime import full_scale, pick_device, seed_everything, setup
+from .runtime import full_scale, limit_threads, pick_device, seed_everything, setup
 
 __version__ = "0.1.0"
 
@@ -43,6 +43,7 @@ __all__ = [
     "convolve2d",
     "full_scale",
     "get_patches",
+    "limit_threads",
     "max_pool1d",
     "max_pool2d",
     "pad",

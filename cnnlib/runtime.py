@@ -13,6 +13,7 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 FULL_ENV = "CNNLIB_FULL"
 
@@ -39,6 +40,20 @@ def seed_everything(seed: int = 0) -> None:
 def pick_device() -> torch.device:
     """``cuda`` when a GPU is present, else ``cpu``."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def limit_threads(n: int = 1) -> None:
+    """Use at most ``n`` CPU threads in torch and in numpy's BLAS, from now on.
+
+    Small models gain nothing from more threads: on a busy two-core machine the
+    threads mostly wait for each other, and a small numpy matrix product (the
+    hand-written layers of cnnlib.grad) ran about 20 times slower with BLAS's default
+    thread pool than with one thread.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise TypeError(f"limit_threads: n must be a positive int (got {n!r})")
+    torch.set_num_threads(n)
+    threadpool_limits(n)
 
 
 def setup(seed: int = 0, verbose: bool = True) -> torch.device:

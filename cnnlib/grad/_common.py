@@ -1,0 +1,60 @@
+"""Checks shared by the backward passes: the cache and dy must fit the forward call.
+
+A backward pass handed the wrong cache, or a dy of the wrong shape, would otherwise
+fail deep inside numpy ("operands could not be broadcast ...") or, worse, return a
+gradient of the wrong size silently.
+"""
+
+import numpy as np
+
+from .._checks import as_float
+
+
+def check_cache(cache, cls, fn, op=None):
+    """cache must be a `cls` (from `op`_forward when the class serves several ops)."""
+    source = f"{op}_forward" if op else fn.replace("_backward", "_forward")
+    if isinstance(cache, cls) and (op is None or cache.op == op):
+        return cache
+    got = type(cache).__name__
+    if hasattr(cache, "op"):
+        got += f" from {cache.op}_forward"
+    raise TypeError(
+        f"{fn}: cache must be the {cls.__name__} that {source} returns, got {got}"
+    )
+
+
+def check_dy(dy, shape, fn):
+    """dy -> float64 array with the forward output's shape."""
+    dy = as_float(dy, fn, "dy")
+    if dy.shape != tuple(shape):
+        raise ValueError(
+            f"{fn}: dy must have the shape of the forward output {tuple(shape)}, "
+            f"got {dy.shape}"
+        )
+    return dy
+
+
+def fold(windows, size, stride, dilation):
+    """windows (N, C, *out, *k) -> (N, C, *size): the adjoint of conv._windows
+
+    Adds every window entry back onto the input position it was read from (col2im),
+    so positions shared by overlapping windows collect the sum. Tap t of output
+    position i sits at i·stride + t·dilation. Looping over the few taps (not the
+    positions) keeps each += free of repeated indices.
+    """
+    nd = len(size)
+    out = windows.shape[2 : 2 + nd]
+    x = np.zeros((*windows.shape[:2], *size))
+    for tap in np.ndindex(*windows.shape[2 + nd :]):
+        hit = [
+            slice(t * d, t * d + (n - 1) * s + 1, s)
+            for t, d, n, s in zip(tap, dilation, out, stride, strict=True)
+        ]
+        x[(slice(None), slice(None), *hit)] += windows[(..., *tap)]
+    return x
+
+
+def crop(x_pad, pads, size):
+    """x_pad (N, C, *(size + lo + hi)) -> (N, C, *size): drops the padded border"""
+    keep = [slice(lo, lo + n) for (lo, _), n in zip(pads, size, strict=True)]
+    return x_pad[(slice(None), slice(None), *keep)]

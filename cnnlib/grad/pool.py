@@ -1,0 +1,143 @@
+"""Backward passes of max and average pooling (1D and 2D), as cnnlib.pool computes them.
+
+Each output reads one window of the padded input, so its gradient goes back to that
+window and overlapping windows add up (``fold``):
+
+* max pooling: y = x at the arg-max of the window, so all of dy goes to that one
+  input; ties go to the first maximum in window order (row by row), as torch does
+  on the CPU, and the -inf padding never wins, so it never receives gradient;
+* average pooling: y = (sum of the window) / K with K = kernel size (padded zeros
+  count, count_include_pad=True), so every input of the window gets dy / K.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._checks import check_pool_args
+from ..conv import _pad, _windows
+from ..pool import avg_pool1d, avg_pool2d
+from ._common import check_cache, check_dy, crop, fold
+
+
+class PoolCache(NamedTuple):
+    """What the pooling backward passes need from the forward pass."""
+
+    op: str  # "max_pool1d", "avg_pool2d", ...
+    x_shape: tuple  # (N, C, *size)
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    argmax: np.ndarray | None  # (N, C, *out) flat index into each window; max only
+    y_shape: tuple  # (N, C, *out)
+
+
+def _max_windows(x, kernel_size, stride, padding):
+    """x (N, C, *size) -> y (N, C, *out), argmax (N, C, *out)"""
+    nd, pads = len(kernel_size), [(p, p) for p in padding]
+    ones = (1,) * nd
+    windows = _windows(_pad(x, pads, -np.inf), kernel_size, stride, ones)
+    flat = windows.reshape(*windows.shape[: 2 + nd], -1)  # (N, C, *out, K)
+    inside = _windows(
+        _pad(np.ones((1, 1, *x.shape[2:])), pads), kernel_size, stride, ones
+    )
+    inside = inside.reshape(*inside.shape[: 2 + nd], -1) > 0  # (1, 1, *out, K)
+    y = flat.max(axis=-1)
+    # the first in-bounds position holding the maximum (or a NaN, which max returns)
+    best = (flat == y[..., None]) | np.isnan(flat)
+    return y, np.argmax(best & inside, axis=-1)
+
+
+def _forward(op, nd, x, kernel_size, stride, padding):
+    x, kernel_size, stride, padding = check_pool_args(
+        f"{op}_forward", nd, x, kernel_size, stride, padding
+    )
+    if op.startswith("max"):
+        y, argmax = _max_windows(x, kernel_size, stride, padding)
+    else:
+        avg_pool = avg_pool1d if nd == 1 else avg_pool2d
+        y, argmax = avg_pool(x, kernel_size, stride, padding), None
+    cache = PoolCache(op, x.shape, kernel_size, stride, padding, argmax, y.shape)
+    return np.ascontiguousarray(y), cache
+
+
+def _backward(op, dy, cache):
+    fn = f"{op}_backward"
+    cache = check_cache(cache, PoolCache, fn, op)
+    dy = check_dy(dy, cache.y_shape, fn)
+    k, size = cache.kernel_size, cache.x_shape[2:]
+    K = int(np.prod(k))
+    if cache.argmax is None:  # average: dy / K to every window entry
+        dwindows = np.broadcast_to((dy / K)[(..., *[None] * len(k))], (*dy.shape, *k))
+    else:  # max: all of dy to the arg-max of each window
+        dwindows = np.zeros((*dy.shape, K))  # (N, C, *out, K)
+        np.put_along_axis(dwindows, cache.argmax[..., None], dy[..., None], axis=-1)
+        dwindows = dwindows.reshape(*dy.shape, *k)  # (N, C, *out, *k)
+    padded = [n + 2 * p for n, p in zip(size, cache.padding, strict=True)]
+    dx_pad = fold(dwindows, padded, cache.stride, (1,) * len(k))
+    pads = [(p, p) for p in cache.padding]
+    return np.ascontiguousarray(crop(dx_pad, pads, size))
+
+
+def max_pool1d_forward(x, kernel_size, stride=None, padding=0):
+    """x (N, C, L) -> (y, cache)
+
+    y (N, C, L_out) is cnnlib.max_pool1d(x, kernel_size, stride, padding).
+    """
+    return _forward("max_pool1d", 1, x, kernel_size, stride, padding)
+
+
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """x (N, C, H, W) -> (y, cache)
+
+    y (N, C, H_out, W_out) is cnnlib.max_pool2d(x, kernel_size, stride, padding).
+    """
+    return _forward("max_pool2d", 2, x, kernel_size, stride, padding)
+
+
+def avg_pool1d_forward(x, kernel_size, stride=None, padding=0):
+    """x (N, C, L) -> (y, cache)
+
+    y (N, C, L_out) is cnnlib.avg_pool1d(x, kernel_size, stride, padding).
+    """
+    return _forward("avg_pool1d", 1, x, kernel_size, stride, padding)
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    """x (N, C, H, W) -> (y, cache)
+
+    y (N, C, H_out, W_out) is cnnlib.avg_pool2d(x, kernel_size, stride, padding).
+    """
+    return _forward("avg_pool2d", 2, x, kernel_size, stride, padding)
+
+
+def max_pool1d_backward(dy, cache):
+    """dy (N, C, L_out), cache -> dx (N, C, L)
+
+    dx[n, c, j] = sum of dy[n, c, i] over the windows i whose (first) maximum is j.
+    """
+    return _backward("max_pool1d", dy, cache)
+
+
+def max_pool2d_backward(dy, cache):
+    """dy (N, C, H_out, W_out), cache -> dx (N, C, H, W)
+
+    Each dy[n, c, i, j] goes to the arg-max of window (i, j); windows add up.
+    """
+    return _backward("max_pool2d", dy, cache)
+
+
+def avg_pool1d_backward(dy, cache):
+    """dy (N, C, L_out), cache -> dx (N, C, L)
+
+    dx[n, c, j] = sum of dy[n, c, i] / k over the windows i that contain j.
+    """
+    return _backward("avg_pool1d", dy, cache)
+
+
+def avg_pool2d_backward(dy, cache):
+    """dy (N, C, H_out, W_out), cache -> dx (N, C, H, W)
+
+    Each dy[n, c, i, j] is spread evenly, dy / (kH·kW), over window (i, j).
+    """
+    return _backward("avg_pool2d", dy, cache)
