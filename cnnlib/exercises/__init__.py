@@ -5,6 +5,17 @@ checkers are in a module of their own.
 """
 
 from ._core import NOT_IMPLEMENTED, ExerciseError
+from .backprop import (
+    check_centred_difference,
+    check_conv1d_input_grad,
+    check_conv1d_kernel_grad,
+    check_max_pool2d_backward,
+)
+from .batchnorm import (
+    check_batch_norm_backward,
+    check_batch_norm_forward,
+    check_update_running_stats,
+)
 from .conv import check_conv1d, check_conv_matrix, check_edge_kernel, check_output_size
 from .conv1d import (
     check_conv_pool_length,
@@ -17,6 +28,12 @@ from .why import check_conv2d_params, check_dense_params, check_translate
 __all__ = [
     "NOT_IMPLEMENTED",
     "ExerciseError",
+    "check_batch_norm_backward",
+    "check_batch_norm_forward",
+    "check_centred_difference",
+    "check_conv1d_input_grad",
+    "check_conv1d_kernel_grad",
+    "check_max_pool2d_backward",
     "check_conv1d",
     "check_conv2d_params",
     "check_conv_matrix",
@@ -28,4 +45,5 @@ __all__ = [
     "check_parameter_counts",
     "check_receptive_field",
     "check_translate",
+    "check_update_running_stats",
 ]

@@ -4,6 +4,7 @@ from torch import nn
 
 from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
 from .mlp import MLP
+from .plain import PlainCNN
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -15,6 +16,7 @@ __all__ = [
     "MLP",
     "MNIST1DCNN",
     "MNIST1DMLP",
+    "PlainCNN",
     "BetterCNN1d",
     "SpokenDigitCNN",
     "count_parameters",
