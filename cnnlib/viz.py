@@ -7,7 +7,13 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .matrices import conv_output_size
-from .receptive_field import conv_stack, gradient_map
+from .receptive_field import (
+    conv_stack,
+    conv_stack2d,
+    gradient_map,
+    gradient_map2d,
+    rf_formula,
+)
 
 _INPUT, _PAD, _TAP, _OUT, _ACTIVE = (
     "#dbe9f6",
@@ -125,4 +131,156 @@ def draw_receptive_fields(kernel, stride, pool, depth, n=64, ax=None):
     ax.set_yticks(range(1, depth + 1), labels, fontsize=8)
     ax.set_xlabel("input sample")
     ax.set_title(f"kernel {kernel}, stride {stride}, pool {pool}", fontsize=9)
+    return ax
+
+
+def draw_receptive_field2d(
+    kernel=3, stride=1, pool=1, depth=3, dilation=1, size=None, axes=None
+):
+    """One panel per layer l = 1..depth of :func:`cnnlib.receptive_field.conv_stack2d`:
+    the input pixels that reach the middle unit of layer l (darker = more paths),
+    boxed, with r (the side of the box) and the jump j from the formula.
+
+    ``size`` (input H = W) defaults to the last layer's receptive field plus a
+    margin, at most 64. Returns the axes.
+    """
+    specs = []
+    for _ in range(depth):
+        specs.append((kernel, stride, dilation))
+        if pool > 1:
+            specs.append((pool, pool, 1))
+    steps = rf_formula(specs)  # (r, j) after every conv and pool
+    per_layer = steps[1::2] if pool > 1 else steps  # after each block
+    r_last, j_last = per_layer[-1]
+    size = size or int(np.clip(r_last + max(2 * j_last, 4), 12, 64))
+    if axes is None:
+        _, axes = plt.subplots(1, depth, figsize=(2.3 * depth, 2.6), squeeze=False)
+    axes = np.ravel(axes)
+    for d, ax in enumerate(axes[:depth], start=1):
+        r, j = per_layer[d - 1]
+        ax.set_xticks([])
+        ax.set_yticks([])
+        # the unit whose field [u j, u j + r - 1] is nearest the input's centre
+        u = max(0, round((size - r) / (2 * j)))
+        try:
+            grad, _ = gradient_map2d(
+                conv_stack2d(kernel, stride, pool, d, dilation), size, (u, u)
+            )
+        except ValueError:
+            ax.set_title(f"layer {d}: r = {r} > {size}", fontsize=8)
+            ax.text(0.5, 0.5, "no unit fits", ha="center", transform=ax.transAxes)
+            continue
+        ax.imshow(grad / grad.max(), cmap="Greens", vmin=0, vmax=1)
+        rows, cols = np.flatnonzero(grad.any(1)), np.flatnonzero(grad.any(0))
+        ax.add_patch(
+            Rectangle(
+                (cols[0] - 0.5, rows[0] - 0.5),
+                cols[-1] - cols[0] + 1,
+                rows[-1] - rows[0] + 1,
+                fill=False,
+                edgecolor=_TAP,
+                linewidth=1.5,
+            )
+        )
+        if size <= 32:
+            ax.set_xticks(np.arange(-0.5, size, 1), minor=True)
+            ax.set_yticks(np.arange(-0.5, size, 1), minor=True)
+            ax.grid(which="minor", color="0.85", linewidth=0.3)
+            ax.tick_params(which="minor", length=0)
+        ax.set_title(f"layer {d}: r = {r}, j = {j}", fontsize=8)
+    axes[0].set_ylabel(f"input {size} x {size} pixels", fontsize=8)
+    return axes
+
+
+def _grid(count, ncols, cell=1.2):
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell * ncols, cell * nrows + 0.4), squeeze=False
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes.flat
+
+
+def _numpy(a, name, ndims):
+    a = a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
+    if a.ndim not in ndims:
+        raise ValueError(f"{name} has shape {a.shape}")
+    return a.astype(float)
+
+
+def show_filters(weight, ncols=8, channel=None, title=None):
+    """weight (C_out, C_in, kH, kW) -> figure, one cell per filter.
+
+    Filters with 3 input channels are drawn as RGB images (each stretched to
+    [0, 1]); otherwise input channel ``channel`` (default 0) with a diverging map,
+    zero white, one colour scale for all filters so that they compare.
+    """
+    try:
+        w = _numpy(weight, "weight", (4,))
+    except ValueError as err:
+        raise ValueError(
+            f"show_filters: expected (C_out, C_in, kH, kW); {err}"
+        ) from None
+    rgb = w.shape[1] == 3 and channel is None
+    fig, axes = _grid(len(w), ncols, cell=0.9)
+    vmax = float(np.abs(w).max()) or 1.0
+    for i, ax in enumerate(axes):
+        if i >= len(w):
+            break
+        if rgb:
+            f = w[i].transpose(1, 2, 0)  # (kH, kW, 3)
+            ax.imshow((f - f.min()) / (np.ptp(f) or 1.0))
+        else:
+            ax.imshow(w[i, channel or 0], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(str(i), fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def show_feature_maps(maps, ncols=8, max_maps=32, title=None, cmap="viridis"):
+    """maps (C, H, W) or (1, C, H, W) -> figure with the first ``max_maps`` channels,
+    each on its own colour scale, labelled with its channel index."""
+    try:
+        m = _numpy(maps, "maps", (3, 4))
+    except ValueError as err:
+        raise ValueError(f"show_feature_maps: expected (C, H, W); {err}") from None
+    if m.ndim == 4:
+        if m.shape[0] != 1:
+            raise ValueError(
+                f"show_feature_maps: pass one image's maps (C, H, W), got {m.shape}"
+            )
+        m = m[0]
+    m = m[:max_maps]
+    fig, axes = _grid(len(m), ncols)
+    for c, ax in enumerate(axes):
+        if c >= len(m):
+            break
+        ax.imshow(m[c], cmap=cmap)
+        ax.set_title(f"channel {c}", fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def show_heatmap(image, heat, ax=None, alpha=0.5, title=None, cmap="inferno"):
+    """image (H, W) or (C, H, W), heat (H, W) -> axes: the heat map (saliency,
+    occlusion) drawn over the image, grey or RGB."""
+    img = _numpy(image, "image", (2, 3))
+    heat = _numpy(heat, "heat", (2,))
+    if img.ndim == 3:
+        img = img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+    if img.shape[:2] != heat.shape:
+        raise ValueError(
+            f"show_heatmap: image {img.shape[:2]} and heat {heat.shape} differ"
+        )
+    ax = ax if ax is not None else plt.gca()
+    img = (img - img.min()) / (np.ptp(img) or 1.0)
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+    ax.imshow(heat, cmap=cmap, alpha=alpha)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=8)
     return ax

@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
 from .matrices import conv_output_size
-from .viz import draw_receptive_fields, draw_sliding_window
+from .viz import draw_receptive_field2d, draw_receptive_fields, draw_sliding_window
 
 
 def _slider(value, lo, hi, label):
@@ -68,4 +68,23 @@ def receptive_field_explorer(kernel=3, stride=1, pool=1, depth=4):
         stride=_slider(stride, 1, 3, "stride s"),
         pool=_slider(pool, 1, 4, "pool p"),
         depth=_slider(depth, 1, 6, "depth"),
+    )
+
+
+def receptive_field2d_explorer(kernel=3, stride=1, dilation=1, depth=3, pool=1):
+    """Sliders for a 2D stack (convolution, ReLU, optional average pooling per
+    layer): one panel per layer with the input pixels that reach its middle unit."""
+
+    def show(kernel, stride, dilation, depth, pool):
+        draw_receptive_field2d(kernel, stride, pool, depth, dilation)
+        plt.tight_layout()
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        kernel=_slider(kernel, 1, 7, "kernel k"),
+        stride=_slider(stride, 1, 3, "stride s"),
+        dilation=_slider(dilation, 1, 3, "dilation d"),
+        depth=_slider(depth, 1, 5, "depth"),
+        pool=_slider(pool, 1, 3, "pool p"),
     )

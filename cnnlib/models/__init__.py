@@ -2,9 +2,13 @@
 
 from torch import nn
 
+from .alexnet import AlexNet
 from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
+from .lenet import LeNet5
 from .mlp import MLP
 from .plain import PlainCNN
+from .summary import LayerRow, format_table, layer_table, summarize
+from .vgg import VGG16, SmallVGG
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -13,6 +17,10 @@ def count_parameters(model: nn.Module) -> int:
 
 
 __all__ = [
+    "AlexNet",
+    "LeNet5",
+    "SmallVGG",
+    "VGG16",
     "MLP",
     "MNIST1DCNN",
     "MNIST1DMLP",
@@ -20,4 +28,8 @@ __all__ = [
     "BetterCNN1d",
     "SpokenDigitCNN",
     "count_parameters",
+    "LayerRow",
+    "format_table",
+    "layer_table",
+    "summarize",
 ]
