@@ -23,6 +23,12 @@ from .conv1d import (
     check_parameter_counts,
     check_receptive_field,
 )
+from .images import (
+    check_conv2d_channels,
+    check_conv_volume,
+    check_diagonal_edge_kernel,
+    check_stack_receptive_field,
+)
 from .why import check_conv2d_params, check_dense_params, check_translate
 
 __all__ = [
@@ -46,4 +52,8 @@ __all__ = [
     "check_receptive_field",
     "check_translate",
     "check_update_running_stats",
+    "check_conv2d_channels",
+    "check_conv_volume",
+    "check_diagonal_edge_kernel",
+    "check_stack_receptive_field",
 ]
