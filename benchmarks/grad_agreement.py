@@ -4,7 +4,8 @@ Sweeps random configurations (shapes, stride, padding, dilation, groups, bias) f
 every backward pass in cnnlib.grad, and for the autograd Functions of cnnlib.nn that
 wrap them, and prints per op the largest relative error
 max|ours - torch| / max(max|ours|, max|torch|) of each gradient (cnnlib.grad's
-relative_error); for the cross-entropy rows dx is the gradient of the logits. The
+relative_error); for the cross-entropy rows dx is the gradient of the logits, for
+the batch-norm rows (cnnlib.norm) dw and db are dgamma and dbeta. The
 "(ties)" rows draw inputs from {-1, 0, 1, -inf}, so most windows hold their maximum
 more than once and torch's tie rule is tested. Exits with status 1 if any relative
 error exceeds 1e-10.
@@ -24,6 +25,7 @@ from torch_agreement import conv_case, pool_case
 
 import cnnlib.grad as G
 import cnnlib.nn as cnn
+import cnnlib.norm as norm
 
 TOL = 1e-10
 GRADS = ("dx", "dw", "db")
@@ -104,6 +106,20 @@ def dense(rng):
     return (x, w, b), {}
 
 
+def batch(rng):
+    """x (N, C), (N, C, L) or (N, C, H, W) with per-channel offsets and scales,
+    gamma (C,), beta (C,). N >= 3: with two values per channel x_hat is +-1 and dx
+    is pure rounding noise, which a relative error cannot judge."""
+    C, N = int(rng.integers(1, 9)), int(rng.integers(3, 9))
+    shape = (N, C, *(int(v) for v in rng.integers(1, 7, int(rng.integers(0, 3)))))
+    x = rng.standard_normal(shape) * rng.uniform(0.1, 5) + rng.uniform(-3, 3)
+    return (x, rng.standard_normal(C), rng.standard_normal(C)), {}
+
+
+def torch_batch_norm(x, gamma, beta):
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-5)
+
+
 def elementwise(rng):
     shape = tuple(int(v) for v in rng.integers(1, 9, int(rng.integers(1, 5))))
     x = rng.standard_normal(shape)
@@ -160,6 +176,15 @@ OPS = {
     "relu_backward": grad_case(G.relu_forward, G.relu_backward, F.relu, elementwise),
     "linear_backward": grad_case(G.linear_forward, G.linear_backward, F.linear, dense),
     "softmax_cross_entropy": run_cross_entropy,
+    "batch_norm_backward": grad_case(
+        norm.batch_norm_forward, norm.batch_norm_backward, torch_batch_norm, batch
+    ),
+    "batch_norm_backward_compact": grad_case(
+        norm.batch_norm_forward,
+        norm.batch_norm_backward_compact,
+        torch_batch_norm,
+        batch,
+    ),
     "nn.Conv1dFunction": function_case(
         cnn.Conv1dFunction, F.conv1d, conv(1), CONV_ARGS
     ),
@@ -215,11 +240,11 @@ def main(argv=None):
     print(
         f"largest relative error vs torch autograd (float64), {args.per_op} configs/op"
     )
-    print(f"{'op':<24} {'dx':>10} {'dw':>10} {'db':>10}")
+    print(f"{'op':<28} {'dx':>10} {'dw':>10} {'db':>10}")
     for name, worst in results.items():
         cells = ["-" if e is None else f"{e:.2e}" for e in worst]
         flag = "" if max(e or 0.0 for e in worst) <= TOL else "  <-- exceeds 1e-10"
-        print(f"{name:<24} {cells[0]:>10} {cells[1]:>10} {cells[2]:>10}{flag}")
+        print(f"{name:<28} {cells[0]:>10} {cells[1]:>10} {cells[2]:>10}{flag}")
     total = args.per_op * len(results)
     print(f"{total} configurations in {time.perf_counter() - start:.1f} s")
     worst = max(e or 0.0 for errors in results.values() for e in errors)

@@ -28,6 +28,19 @@ def _toc_pages() -> list[str]:
 
 
 PAGES = _toc_pages()
+
+
+def _widget_chapters() -> list[str]:
+    """The chapters whose notebooks show an ipywidgets explorer."""
+    notebooks = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+    return [
+        f"notebooks/{nb.stem}.html"
+        for nb in notebooks
+        if "_explorer(" in nb.read_text(encoding="utf-8")
+    ]
+
+
+WIDGET_CHAPTERS = _widget_chapters()
 MATH_PAGES = {"book/notation.html", CHAPTER}  # pages that must show typeset math
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOCAL_SCHEMES = {"", "file", "data", "blob", "about"}
@@ -343,11 +356,16 @@ def test_page_offline_in_browser(
         assert math["typeset"] > 0, f"no typeset equations on {path}"
 
 
+def test_widget_chapters_are_found():
+    assert CHAPTER in WIDGET_CHAPTERS and len(WIDGET_CHAPTERS) >= 3
+
+
+@pytest.mark.parametrize("chapter", WIDGET_CHAPTERS)
 def test_chapter_widgets_render(
-    browser_page, book_url: str, book_html: Path, artifacts_dir: Path
+    browser_page, book_url: str, book_html: Path, artifacts_dir: Path, chapter: str
 ) -> None:
     page, log = browser_page
-    open_and_typeset(page, book_url, CHAPTER, book_html)
+    open_and_typeset(page, book_url, chapter, book_html)
     views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]')
     assert views.count() > 0, "the chapter has no widget outputs"
     page.wait_for_selector(".cell_output .jupyter-widgets", timeout=30_000)
@@ -365,4 +383,5 @@ def test_chapter_widgets_render(
     assert not any("Loading widget" in text for text in outputs)
     assert not log["errors"], "JavaScript errors:\n" + "\n".join(log["errors"])
     if book_url.startswith("http"):
-        page.screenshot(path=str(artifacts_dir / "chapter-02.png"), full_page=True)
+        shot = artifacts_dir / f"chapter-{Path(chapter).stem[:2]}.png"
+        page.screenshot(path=str(shot), full_page=True)
