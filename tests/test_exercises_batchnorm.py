@@ -92,7 +92,8 @@ def mean(v):
 def backward(dy, x, gamma, eps, mistake=None):
     """The compact formula, dx = gamma / sigma (dy - mean(dy) - x_hat mean(dy x_hat)),
     with one mistake injected when asked."""
-    sigma = np.sqrt(x.var(axis=AXES, keepdims=True) + eps)
+    ddof = 1 if mistake == "unbiased" else 0
+    sigma = np.sqrt(x.var(axis=AXES, ddof=ddof, keepdims=True) + eps)
     x_hat = (x - mean(x)) / sigma
     scale = (1 if mistake == "no-gamma" else per_channel(gamma)) / sigma
     through_mu = 0 if mistake in ("constants", "mu-constant") else mean(dy)
@@ -144,6 +145,7 @@ def test_backward_accepts_per_channel_vectors_shaped_1_c_1_1():
         ("mean", "dbeta is a mean"),
         ("x-not-x_hat", "sum\\(dy \\* x\\)"),
         ("sums", "sums where it should average"),
+        ("unbiased", "x_hat uses the unbiased variance"),
     ],
 )
 def test_backward_diagnoses(mistake, message):
@@ -163,6 +165,8 @@ def test_backward_wants_three_arrays():
 def running(rm, rv, x, momentum, mistake=None):
     mu = x.mean(AXES)
     var = x.var(AXES, ddof=0 if mistake == "biased" else 1)
+    if mistake == "bessel-with-N":
+        var = x.var(AXES) * len(x) / (len(x) - 1)
     if mistake == "reversed":
         return (1 - momentum) * mu + momentum * rm, (1 - momentum) * var + momentum * rv
     if mistake == "std":
@@ -187,6 +191,7 @@ def test_running_stats_correct_answer_passes(capsys):
         ("std", "standard deviations"),
         ("batch", "returned the batch statistics"),
         ("shape", "new_mean must have shape"),
+        ("bessel-with-N", "divides by N - 1"),
     ],
 )
 def test_running_stats_diagnoses(mistake, message):

@@ -40,9 +40,9 @@ def _diagnose_kernel_grad(dw, x, dy, k):
     ref = _kernel_grad_ref(x, dy, k)
     if np.allclose(dw, ref[::-1]):
         return (
-            "reversed: sum_i dy[i] x[i - t] is the gradient for a true convolution "
-            "(the flipped kernel); for y[i] = sum_t w[t] x[i + t] it is "
-            "dw[t] = sum_i dy[i] x[i + t]"
+            "reversed: your dw[t] is sum_i dy[i] x[i + k - 1 - t], the gradient of "
+            "a true convolution (whose kernel is flipped); for y[i] = sum_t w[t] "
+            "x[i + t] it is dw[t] = sum_i dy[i] x[i + t]"
         )
     if np.allclose(dw, ref / n_out):
         return f"you averaged over the {n_out} positions: add their contributions up"
@@ -234,7 +234,10 @@ def check_max_pool2d_backward(fn: Callable) -> str:
         raise ExerciseError(
             f"case {case}: dx[{r}, {c}] is {dx[r, c]:.4g}, expected {ref[r, c]:.4g}"
         )
-    return f"{len(_POOL_CASES)} cases, overlapping windows included, agree with torch."
+    return (
+        f"{len(_POOL_CASES)} cases, overlapping windows included: every dy goes to "
+        "its window's arg-max, as in torch."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -304,7 +307,9 @@ def check_centred_difference(fn: Callable) -> str:
         if not np.array_equal(given, x):
             raise ExerciseError(
                 f"case {case}: x was left changed after your function returned: "
-                "restore each perturbed entry x[i] to its original value"
+                "restore each perturbed entry x[i] to its original value (save "
+                "old = x[i] and assign it back: adding and subtracting eps again "
+                "can leave a rounding error)"
             )
         if not np.allclose(g, _difference(x, eps), rtol=1e-7):
             raise ExerciseError(f"case {case}: {_diagnose_difference(g, x, eps)}")

@@ -142,7 +142,10 @@ def check_batch_norm_forward(fn: Callable) -> str:
             raise ExerciseError(f"{where}: y holds nan or inf values")
         message = _first_match(got, _FORWARD_MISTAKES, x, gamma, beta, eps)
         raise ExerciseError(f"{where}: {message or _worst(got, want)}")
-    return "every channel of y has mean beta and standard deviation |gamma|."
+    return (
+        "every channel of y has mean beta and standard deviation |gamma| (a little "
+        "less where the variance is not large against eps)."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -199,7 +202,7 @@ _DX_MISTAKES = {
 }
 
 
-def _diagnose_dparam(name, got, want, dy, x, x_hat):
+def _diagnose_dparam(name, got, want, dy, x, x_hat, eps):
     n, c = dy.shape[:2]
     shape = np.shape(got)
     if shape == dy.shape[1:]:
@@ -217,6 +220,12 @@ def _diagnose_dparam(name, got, want, dy, x, x_hat):
         return "dbeta is sum(dy * x_hat): that is dgamma; dbeta = sum(dy)"
     if name == "dgamma" and _same(got, (dy * x).sum(AXES)):
         return "dgamma is sum(dy * x): gamma multiplies x_hat, so sum dy * x_hat"
+    x_hat_unbiased = (x - _mean(x)) / np.sqrt(x.var(AXES, ddof=1, keepdims=True) + eps)
+    if name == "dgamma" and _same(got, (dy * x_hat_unbiased).sum(AXES)):
+        return (
+            "your x_hat uses the unbiased variance (divided by m - 1): in training "
+            "batch norm divides by m = N * H * W, the biased variance"
+        )
     if _same(got, want / (dy.size // c)):
         return f"{name} is a mean: sum over N, H and W instead"
     return f"{name}: {_worst(got, want)}"
@@ -239,7 +248,7 @@ def check_batch_norm_backward(fn: Callable) -> str:
         x_hat = _x_hat(x, eps=eps)
         for name, g, w in (("dgamma", dgamma, want[1]), ("dbeta", dbeta, want[2])):
             if np.size(g) != w.size or not _same(np.reshape(g, -1), w):
-                message = _diagnose_dparam(name, g, w, dy, x, x_hat)
+                message = _diagnose_dparam(name, g, w, dy, x, x_hat, eps)
                 raise ExerciseError(f"{where}: {message}")
         if np.shape(dx) != x.shape:
             raise ExerciseError(
@@ -295,6 +304,13 @@ _RUNNING_MISTAKES = {
     ),
     "you returned the batch statistics: blend them with the old running values": (
         lambda rm, rv, x, mo: (x.mean(AXES), x.var(AXES, ddof=1))
+    ),
+    "the unbiased variance divides by N - 1 (the batch size): a channel's variance "
+    "averages m = N * H * W values, so it is var * m / (m - 1)": (
+        lambda rm, rv, x, mo: (
+            _blend(rm, x.mean(AXES), mo),
+            _blend(rv, x.var(AXES) * len(x) / (len(x) - 1), mo),
+        )
     ),
 }
 

@@ -5,9 +5,10 @@ L = sum(dy * f(*inputs)) has gradient backward(dy) with respect to the inputs: t
 is exactly what a backward pass computes. Centred differences estimate the same
 gradient one entry at a time,
     dL/da[j] ≈ (L(a[j] + eps) - L(a[j] - eps)) / (2·eps),
-with an error of order eps² (about 1e-10 relative for eps = 1e-6 in float64), so
-relative errors around 1e-8 or below mean the backward pass is right, and errors
-near 1 mean it is wrong. Example, for y = x @ w.T:
+with a truncation error of order eps² and a rounding error of order u/eps (u, the
+float64 rounding unit, is about 1e-16): together about 1e-10 relative for the
+default eps = 1e-6. So relative errors around 1e-8 or below mean the backward pass
+is right, and errors near 1 mean it is wrong. Example, for y = x @ w.T:
 
     import numpy as np
     from cnnlib.grad import check_gradient
