@@ -73,7 +73,7 @@ def test_conv_volume_correct_answer_passes(capsys):
         ),
         (
             lambda *a: volume(*a, params=lambda ci, co, k: co * ci * (k * k + 1)),
-            "not one per input channel",
+            "not one per \\(filter, input channel\\) pair",
         ),
         (
             lambda *a: volume(*a, params=lambda ci, co, k: ci * co * k + co),
@@ -103,6 +103,13 @@ def test_conv_volume_correct_answer_passes(capsys):
         ),
         (lambda *a: volume(*a)[0], "return a pair"),
         (lambda *a: (5, 7), "shape \\(C, H, W\\)"),
+        (
+            lambda c_in, h, w, c_out, k, s, p: (
+                (c_out, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1),
+                c_out * (c_in * k * k + 1),
+            ),
+            "has fractions",
+        ),
     ],
     ids=[
         "ceil",
@@ -120,6 +127,7 @@ def test_conv_volume_correct_answer_passes(capsys):
         "h-w-swapped",
         "not-a-pair",
         "shape-not-a-tuple",
+        "true-division",
     ],
 )
 def test_conv_volume_diagnoses(wrong, message):
@@ -297,6 +305,8 @@ def test_diagonal_edge_kernel_correct_answers_pass(capsys):
         (lambda: GOOD[::-1, ::-1], "sign flipped"),
         (lambda: [[0, -2, 0], [1, 0, 0], [0, 1, 0]], '"/" edges'),
         (lambda: np.zeros((3, 3)), "no response"),
+        (lambda: [[0, 0, 1], [0, -2, 0], [1, 0, 0]], "both signs"),
+        (lambda: [[0, 0, -1], [0, 2, 0], [-1, 0, 0]], "both signs"),
     ],
     ids=[
         "shape",
@@ -308,6 +318,8 @@ def test_diagonal_edge_kernel_correct_answers_pass(capsys):
         "convolution",
         "anti-diagonal-response",
         "zeros",
+        "line-detector",
+        "line-detector-negated",
     ],
 )
 def test_diagonal_edge_kernel_diagnoses(wrong, message):

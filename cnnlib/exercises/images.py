@@ -43,7 +43,7 @@ _PARAM_MISTAKES = {  # c_in, c_out, k -> a wrong count
     "each filter spans all c_in input channels: it has c_in * k * k weights": (
         lambda ci, co, k: co * (k * k + 1)
     ),
-    "one bias per filter (c_out in all), not one per input channel": (
+    "one bias per filter (c_out in all), not one per (filter, input channel) pair": (
         lambda ci, co, k: co * ci * (k * k + 1)
     ),
     "a k x k kernel has k * k weights per input channel, not k": (
@@ -94,11 +94,17 @@ def _volume_answer(fn, case):
     if not isinstance(got, tuple | list) or len(got) != 2:
         raise ExerciseError(f"{where}: return a pair ((C, H, W), params), got {got!r}")
     try:
-        shape = tuple(int(v) for v in got[0])
+        values = [float(v) for v in got[0]]
     except TypeError:
         raise ExerciseError(
             f"{where}: the first item should be the shape (C, H, W), got {got[0]!r}"
         ) from None
+    if any(v != int(v) for v in values):
+        raise ExerciseError(
+            f"{where}: the shape {tuple(got[0])} has fractions: a window fits a "
+            "whole number of times, so round down, (n + 2p - k) // s + 1"
+        )
+    shape = tuple(int(v) for v in values)
     try:
         _check_channels(shape, case)
     except ExerciseError as err:
@@ -346,4 +352,10 @@ def check_diagonal_edge_kernel(fn: Callable) -> str:
         )
     if diag.max() <= 0:
         raise ExerciseError('no response to a "\\" edge')
+    if diag.min() < -1e-9 * diag.max():
+        raise ExerciseError(
+            'it responds with both signs along a "\\" edge: that finds "\\" lines '
+            "(a ridge), not edges; put positive weights on one side of the "
+            "diagonal and negative on the other"
+        )
     return 'flat regions and "/" edges give 0; a "\\" edge is positive.'
