@@ -124,6 +124,10 @@ def test_input_grad_answer_passes_and_matches_torch(capsys):
         (lambda dy, w: np.correlate(dy, w, "full"), "missing flip"),
         (lambda dy, w: np.convolve(dy, w, "valid"), "'valid'"),
         (lambda dy, w: np.convolve(dy, w, "same"), "'same'"),
+        (
+            lambda dy, w: np.correlate(np.r_[np.zeros(len(w) - 1), dy], w[::-1]),
+            "padded on one side only",
+        ),
         (lambda dy, w: input_grad(dy, w)[::-1], "reversed end to end"),
         (lambda dy, w: input_grad(dy, w, overwrite=True), r"accumulate \(\+=\)"),
         (lambda dy, w: np.roll(input_grad(dy, w), 1), "off by one"),
@@ -135,6 +139,7 @@ def test_input_grad_answer_passes_and_matches_torch(capsys):
         "no-flip",
         "valid",
         "same",
+        "one-sided",
         "reversed",
         "overwrite",
         "shift",

@@ -69,5 +69,9 @@ def test_every_exercise_has_solution_and_checker(path):
         assert nxt and "check" in tags[nxt[0]], (
             f"{path.name}: solution cell {i} is not followed by a cell tagged 'check'"
         )
-        assert "check_" in nb.cells[nxt[0]].source
+        check = nb.cells[nxt[0]].source.strip()
+        assert "check_" in check
+        # the checker prints its verdict and returns True: the ';' keeps the rendered
+        # book from showing that True under the verdict
+        assert check.endswith(";"), f"{path.name}: end check cell {nxt[0]} with ';'"
     assert sum("{exercise-start}" in c.source for c in nb.cells) == len(solutions)

@@ -115,8 +115,9 @@ def _diagnose_input_grad(dx, dy, w):
             )
         if len(dx) == n_out:
             return (
-                f"you returned {n_out} values, one per output ('same'): dx has one "
-                f"entry per input sample, n = n_out + k - 1 = {n} ('full')"
+                f"you returned {n_out} values, one per output (as 'same' does, or dy "
+                "padded on one side only): dx has one entry per input sample, n = "
+                f"n_out + k - 1 = {n}; pad dy with k - 1 zeros on EACH side ('full')"
             )
         return f"dx should have n = n_out + k - 1 = {n} entries, got {len(dx)}"
     ref = np.convolve(dy, w, "full")
