@@ -95,11 +95,11 @@ def _volume_answer(fn, case):
         raise ExerciseError(f"{where}: return a pair ((C, H, W), params), got {got!r}")
     try:
         values = [float(v) for v in got[0]]
-    except TypeError:
+    except (TypeError, ValueError):
         raise ExerciseError(
             f"{where}: the first item should be the shape (C, H, W), got {got[0]!r}"
         ) from None
-    if any(v != int(v) for v in values):
+    if not all(v.is_integer() for v in values):  # also nan and inf
         raise ExerciseError(
             f"{where}: the shape {tuple(got[0])} has fractions: a window fits a "
             "whole number of times, so round down, (n + 2p - k) // s + 1"
