@@ -33,7 +33,8 @@ test-lib: $(STAMP)
 	$(PY) -m pytest tests
 
 test-notebooks: $(STAMP)
-	CNNLIB_PROGRESS=0 $(PY) -m pytest --nbval-lax -p no:cacheprovider --durations=5 notebooks
+	CNNLIB_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-cell-timeout=1200 -p no:cacheprovider \
+	  --durations=5 notebooks
 
 student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks student

@@ -5,6 +5,7 @@ order and layouts) but take and return NumPy arrays, so a reader can check every
 hand-written operation against PyTorch.
 """
 
+from . import _env  # noqa: F401  (first: sets OpenMP's wait policy before torch loads)
 from .conv import (
     conv1d,
     conv1d_naive,
@@ -21,7 +22,14 @@ from .conv import (
 )
 from .matrices import circulant, conv_matrix, conv_output_size
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from .runtime import full_scale, limit_threads, pick_device, seed_everything, setup
+from .runtime import (
+    full_scale,
+    limit_threads,
+    pick_device,
+    seed_everything,
+    setup,
+    thread_count,
+)
 
 __version__ = "0.1.0"
 
@@ -50,4 +58,5 @@ __all__ = [
     "pick_device",
     "seed_everything",
     "setup",
+    "thread_count",
 ]
