@@ -4,12 +4,17 @@ Every op comes twice: a vectorised default (sliding windows, then one matrix pro
 per group) and a ``*_naive`` version whose loops mirror the formula term by term. Both
 agree with torch in float64 (tests/test_conv.py, benchmarks/torch_agreement.py).
 
+As in torch, the input may come without its batch axis ((C, L) or (C, H, W): the
+output then has none either) and the batch may be empty (N = 0). Results are float32
+for float32 arguments and float64 otherwise (the dtype policy in cnnlib._checks).
+
 ``conv1d``/``conv2d`` compute cross-correlation, as deep-learning libraries do;
 ``convolve1d``/``convolve2d`` compute true convolution, which flips the kernel:
 ``convolve2d(x, w) == conv2d(x, w[..., ::-1, ::-1])``.
 """
 
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -82,8 +87,13 @@ def get_patches(x, kernel_size, stride=1, padding=0, dilation=1):
     return _patches(_pad(x, pads), kernel_size, stride, dilation)
 
 
+def _unbatch(y, had_batch):
+    """Drop the batch axis that the checks added to an input that came without."""
+    return y if had_batch else y[0]
+
+
 def _conv(fn, nd, x, w, b, stride, padding, dilation, groups, flip=False):
-    x, w, b, stride, pads, dilation = check_conv_args(
+    x, w, b, stride, pads, dilation, had_batch = check_conv_args(
         fn, nd, x, w, b, stride, padding, dilation, groups
     )
     if flip:  # true convolution: reverse the kernel along its spatial axes
@@ -93,7 +103,7 @@ def _conv(fn, nd, x, w, b, stride, padding, dilation, groups, flip=False):
     out = patches.shape[1 : 1 + nd]
     # im2col: one row per (sample, output position), one column per (channel, tap);
     # the channels of group g are the g-th block of columns
-    cols = patches.reshape(N * np.prod(out, dtype=int), G, -1)  # (N·P, G, C_in/G·K)
+    cols = patches.reshape(N * math.prod(out), G, w[0].size)  # (N·P, G, C_in/G·K)
     cols = cols.transpose(1, 0, 2)  # (G, N·P, C_in/G·K)
     w_g = w.reshape(G, C_out // G, -1).transpose(0, 2, 1)  # (G, C_in/G·K, C_out/G)
     y = cols @ w_g  # (G, N·P, C_out/G)
@@ -101,7 +111,7 @@ def _conv(fn, nd, x, w, b, stride, padding, dilation, groups, flip=False):
     y = np.moveaxis(y, -1, 1)  # (N, C_out, *out)
     if b is not None:
         y = y + b.reshape(C_out, *[1] * nd)
-    return np.ascontiguousarray(y)
+    return _unbatch(np.ascontiguousarray(y), had_batch)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -153,20 +163,20 @@ def conv1d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
     conv1d written as loops over the formula; slow, for teaching and testing.
     """
-    x, w, b, (s,), pads, (d,) = check_conv_args(
+    x, w, b, (s,), pads, (d,), had_batch = check_conv_args(
         "conv1d_naive", 1, x, w, b, stride, padding, dilation, groups
     )
     x_pad = _pad(x, pads)
     (N, _, L), (C_out, C_g, k) = x_pad.shape, w.shape
     L_out = (L - d * (k - 1) - 1) // s + 1
-    y = np.zeros((N, C_out, L_out))
+    y = np.zeros((N, C_out, L_out), dtype=x.dtype)
     for n, o, i in itertools.product(range(N), range(C_out), range(L_out)):
         g = o // (C_out // groups)  # the group output channel o belongs to
         acc = 0.0 if b is None else b[o]
         for c, t in itertools.product(range(C_g), range(k)):
             acc += w[o, c, t] * x_pad[n, g * C_g + c, i * s + t * d]
         y[n, o, i] = acc
-    return y
+    return _unbatch(y, had_batch)
 
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -175,14 +185,14 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     conv2d (bias b (C_out,) optional) written as loops over the formula; slow, for
     teaching and testing.
     """
-    x, w, b, (sh, sw), pads, (dh, dw) = check_conv_args(
+    x, w, b, (sh, sw), pads, (dh, dw), had_batch = check_conv_args(
         "conv2d_naive", 2, x, w, b, stride, padding, dilation, groups
     )
     x_pad = _pad(x, pads)
     (N, _, H, W), (C_out, C_g, kH, kW) = x_pad.shape, w.shape
     H_out = (H - dh * (kH - 1) - 1) // sh + 1
     W_out = (W - dw * (kW - 1) - 1) // sw + 1
-    y = np.zeros((N, C_out, H_out, W_out))
+    y = np.zeros((N, C_out, H_out, W_out), dtype=x.dtype)
     for n, o, i, j in itertools.product(
         range(N), range(C_out), range(H_out), range(W_out)
     ):
@@ -193,11 +203,11 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
                 w[o, c, u, v] * x_pad[n, g * C_g + c, i * sh + u * dh, j * sw + v * dw]
             )
         y[n, o, i, j] = acc
-    return y
+    return _unbatch(y, had_batch)
 
 
 def _conv_transpose(fn, nd, x, w, b, stride, padding, output_padding, groups, dilation):
-    x, w, b, stride, padding, out_pad, dilation = check_conv_transpose_args(
+    x, w, b, stride, padding, out_pad, dilation, had_batch = check_conv_transpose_args(
         fn, nd, x, w, b, stride, padding, output_padding, groups, dilation
     )
     (N, C_in, *size), k, G = x.shape, w.shape[2:], groups
@@ -216,7 +226,7 @@ def _conv_transpose(fn, nd, x, w, b, stride, padding, output_padding, groups, di
         (n - 1) * s + d * (kk - 1) + 1 + op
         for n, kk, s, d, op in zip(size, k, stride, dilation, out_pad, strict=True)
     ]
-    y = np.zeros((N, C_out, *full))
+    y = np.zeros((N, C_out, *full), dtype=x.dtype)
     for tap in np.ndindex(*k):
         hit = [
             slice(t * d, t * d + (n - 1) * s + 1, s)
@@ -228,7 +238,7 @@ def _conv_transpose(fn, nd, x, w, b, stride, padding, output_padding, groups, di
     y = y[(slice(None), slice(None), *crop)]
     if b is not None:
         y = y + b.reshape(C_out, *[1] * nd)
-    return np.ascontiguousarray(y)
+    return _unbatch(np.ascontiguousarray(y), had_batch)
 
 
 def conv_transpose1d(
@@ -267,18 +277,18 @@ def conv_transpose1d_naive(
     to output position i·stride + t·dilation - padding. Slow; for teaching and tests.
     """
     args = (stride, padding, output_padding, groups, dilation)
-    x, w, b, (s,), (p,), (op,), (d,) = check_conv_transpose_args(
+    x, w, b, (s,), (p,), (op,), (d,), had_batch = check_conv_transpose_args(
         "conv_transpose1d_naive", 1, x, w, b, *args
     )
     (N, C_in, L), (_, O_g, k) = x.shape, w.shape
     C_g = C_in // groups
-    y = np.zeros((N, O_g * groups, (L - 1) * s + d * (k - 1) + 1 + op))
+    y = np.zeros((N, O_g * groups, (L - 1) * s + d * (k - 1) + 1 + op), dtype=x.dtype)
     for n, c, i in itertools.product(range(N), range(C_in), range(L)):
         g = c // C_g  # the group input channel c belongs to
         for o, t in itertools.product(range(O_g), range(k)):
             y[n, g * O_g + o, i * s + t * d] += x[n, c, i] * w[c, o, t]
     y = y[:, :, p : y.shape[2] - p]
-    return y if b is None else y + b[:, None]
+    return _unbatch(y if b is None else y + b[:, None], had_batch)
 
 
 def conv_transpose2d_naive(
@@ -290,14 +300,14 @@ def conv_transpose2d_naive(
     Slow; for teaching and tests.
     """
     args = (stride, padding, output_padding, groups, dilation)
-    x, w, b, (sh, sw), (ph, pw), (oph, opw), (dh, dw) = check_conv_transpose_args(
-        "conv_transpose2d_naive", 2, x, w, b, *args
+    x, w, b, (sh, sw), (ph, pw), (oph, opw), (dh, dw), had_batch = (
+        check_conv_transpose_args("conv_transpose2d_naive", 2, x, w, b, *args)
     )
     (N, C_in, H, W), (_, O_g, kH, kW) = x.shape, w.shape
     C_g = C_in // groups
     H_full = (H - 1) * sh + dh * (kH - 1) + 1 + oph
     W_full = (W - 1) * sw + dw * (kW - 1) + 1 + opw
-    y = np.zeros((N, O_g * groups, H_full, W_full))
+    y = np.zeros((N, O_g * groups, H_full, W_full), dtype=x.dtype)
     for n, c, i, j in itertools.product(range(N), range(C_in), range(H), range(W)):
         g = c // C_g
         for o, u, v in itertools.product(range(O_g), range(kH), range(kW)):
@@ -305,4 +315,4 @@ def conv_transpose2d_naive(
                 x[n, c, i, j] * w[c, o, u, v]
             )
     y = y[:, :, ph : H_full - ph, pw : W_full - pw]
-    return y if b is None else y + b[:, None, None]
+    return _unbatch(y if b is None else y + b[:, None, None], had_batch)

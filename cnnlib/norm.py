@@ -15,6 +15,12 @@ quotes 1e-8): ``delta == eps``. Training uses the batch's mu and sigma and back-
 propagates through them (batch_norm_backward); evaluation uses running averages
 collected during training (update_running_stats, batch_norm_eval), so a single example
 can be evaluated on its own.
+
+As in torch, an empty batch (N = 0) gives an empty output: its statistics are NaN
+(there is nothing to average), the layers leave their running averages unchanged,
+and the gradients of gamma and beta are 0. Results are float32 for float32 input,
+as everywhere in cnnlib; the cache holds copies, so changing x or gamma after the
+forward pass does not change the backward pass.
 """
 
 import numbers
@@ -48,7 +54,7 @@ def _check_input(x, fn):
             f"{fn}: input must be (N, C), (N, C, L) or (N, C, H, W), got {x.ndim}-D "
             f"shape {x.shape}"
         )
-    check_nonempty(x, fn)
+    check_nonempty(x, fn, batch=True)
     return x
 
 
@@ -113,23 +119,30 @@ def batch_norm_forward(x, gamma, beta, eps=1e-5):
     beta = _check_channels(beta, x.shape, fn, "beta", optional=True)
     eps = _check_eps(eps, fn)
     m = x.size // x.shape[1]
-    if m < 2:
+    if m == 1:
         raise ValueError(
             f"{fn}: expected more than 1 value per channel when training, got input "
             f"shape {x.shape} (m = {m} value per channel, so var = 0 and x_hat = 0); "
             "use a batch of at least 2, or batch_norm_eval / eval() with running stats"
         )
     axes = _axes(x.ndim)
-    mu = x.mean(axis=axes)  # (C,)
-    var = ((x - _bc(mu, x.ndim)) ** 2).mean(axis=axes)  # (C,), biased: / m
+    if m == 0:  # an empty batch, as torch: nothing to average
+        mu = var = np.full(x.shape[1], np.nan, dtype=x.dtype)
+    else:
+        mu = x.mean(axis=axes)  # (C,)
+        var = ((x - _bc(mu, x.ndim)) ** 2).mean(axis=axes)  # (C,), biased: / m
     sigma = np.sqrt(var + eps)  # (C,)
     x_hat = (x - _bc(mu, x.ndim)) / _bc(sigma, x.ndim)  # (N, C, *S)
     y = _affine(x_hat, gamma, beta)
-    return y, BatchNormCache(x, mu, var, sigma, x_hat, gamma, beta is not None, eps)
+    gamma = None if gamma is None else gamma.copy()
+    has_beta = beta is not None
+    return y, BatchNormCache(x.copy(), mu, var, sigma, x_hat, gamma, has_beta, eps)
 
 
 def _affine(x_hat, gamma, beta):
-    """y = gamma * x_hat + beta, per channel."""
+    """y = gamma * x_hat + beta, per channel; always a new array (x_hat is cached)."""
+    if gamma is None and beta is None:
+        return x_hat.copy()
     y = x_hat if gamma is None else _bc(gamma, x_hat.ndim) * x_hat
     return y if beta is None else y + _bc(beta, x_hat.ndim)
 
@@ -170,6 +183,8 @@ def batch_norm_backward(dy, cache):
     mu, sigma = _bc(cache.mu, nd), _bc(cache.sigma, nd)  # (1, C, 1, ..)
     x_mu = x - mu  # (N, C, *S)
     dgamma, dbeta = _param_grads(dy, cache.x_hat, cache.gamma, cache.has_beta)
+    if m == 0:  # an empty batch: empty dx, zero dgamma and dbeta (as torch)
+        return np.zeros_like(dy), dgamma, dbeta
     # y = gamma * x_hat + beta    =>  dx_hat = dy * gamma                 (N, C, *S)
     dx_hat = dy if cache.gamma is None else dy * _bc(cache.gamma, nd)
     # x_hat = (x - mu) / sigma    =>  dsigma = -sum(dx_hat * (x - mu)) / sigma^2
@@ -199,6 +214,9 @@ def batch_norm_backward_compact(dy, cache):
     fn = "batch_norm_backward_compact"
     dy = _check_dy(dy, cache, fn)
     nd, axes, x_hat = dy.ndim, _axes(dy.ndim), cache.x_hat
+    if dy.shape[0] == 0:  # an empty batch, as in batch_norm_backward
+        dgamma, dbeta = _param_grads(dy, x_hat, cache.gamma, cache.has_beta)
+        return np.zeros_like(dy), dgamma, dbeta
     scale = 1 / _bc(cache.sigma, nd)  # (1, C, 1, ..)
     if cache.gamma is not None:
         scale = scale * _bc(cache.gamma, nd)
@@ -343,6 +361,8 @@ class BatchNorm:
             )
         y, self.cache = batch_norm_forward(x, self.gamma, self.beta, self.eps)
         self.num_batches_tracked += 1
+        if x.shape[0] == 0:  # torch counts an empty batch but learns nothing from it
+            return y
         self.running_mean, self.running_var = update_running_stats(
             self.running_mean,
             self.running_var,

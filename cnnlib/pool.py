@@ -5,21 +5,24 @@ window with a max or a mean instead of a dot product with a kernel. As in torch:
 stride defaults to kernel_size, sizes are floored (windows that would run past the
 padded input are dropped), max pooling pads with -inf so padding never wins, and
 average pooling pads with zeros that count in the mean (count_include_pad=True).
+A window holding NaN has the maximum NaN. The input may come without its batch axis
+and the batch may be empty, as for the convolutions (cnnlib.conv).
 """
 
 import numpy as np
 
 from ._checks import check_pool_args
-from .conv import _pad, _windows
+from .conv import _pad, _unbatch, _windows
 
 
 def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
-    x, kernel_size, stride, padding = check_pool_args(
+    x, kernel_size, stride, padding, had_batch = check_pool_args(
         fn, nd, x, kernel_size, stride, padding
     )
     x_pad = _pad(x, [(p, p) for p in padding], pad_value)
     windows = _windows(x_pad, kernel_size, stride, (1,) * nd)  # (N, C, *out, *k)
-    return np.ascontiguousarray(reduce(windows, axis=tuple(range(-nd, 0))))
+    y = reduce(windows, axis=tuple(range(-nd, 0)))
+    return _unbatch(np.ascontiguousarray(y), had_batch)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0):

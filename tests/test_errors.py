@@ -130,13 +130,18 @@ def test_same_padding_with_stride():
     [
         (
             conv2d,
-            (3, 8, 8),
-            r"conv2d: input must be 4-D \(N, C_in, H, W\), got 3-D shape "
-            r"\(3, 8, 8\) \(add a batch axis with x\[None\]\)",
+            (8, 8),
+            r"conv2d: input must be 4-D \(N, C_in, H, W\) or 3-D \(C_in, H, W\) "
+            r"\(one sample\), got 2-D shape \(8, 8\)",
         ),
-        (conv1d, (2, 3, 4, 5), r"conv1d: input must be 3-D \(N, C_in, L\), got 4-D"),
-        (max_pool2d, (8, 8), r"max_pool2d: input must be 4-D \(N, C, H, W\), got 2-D"),
-        (avg_pool1d, (), r"avg_pool1d: input must be 3-D \(N, C, L\), got 0-D shape"),
+        (
+            conv1d,
+            (2, 3, 4, 5),
+            r"conv1d: input must be 3-D \(N, C_in, L\) or 2-D \(C_in, L\) \(one "
+            r"sample\), got 4-D",
+        ),
+        (max_pool2d, (8,), r"max_pool2d: input must be 4-D \(N, C, H, W\) or 3-D"),
+        (avg_pool1d, (), r"avg_pool1d: input must be 3-D \(N, C, L\) .*got 0-D shape"),
     ],
 )
 def test_wrong_number_of_input_dimensions(fn, shape, expected):
@@ -244,7 +249,7 @@ def test_ragged_input():
 @pytest.mark.parametrize(
     "fn, x, w, name",
     [
-        (conv2d, np.zeros((0, 3, 8, 8)), W2, "input"),
+        (conv2d, np.zeros((2, 0, 8, 8)), np.zeros((8, 0, 3, 3)), "input"),
         (conv2d, X2, np.zeros((0, 3, 3, 3)), "weight"),
         (conv1d, np.zeros((2, 3, 0)), W1, "input"),
         (conv_transpose1d, X1, np.zeros((3, 0, 3)), "weight"),
@@ -257,6 +262,42 @@ def test_empty_dimensions(fn, x, w, name):
         r"dimension, shape",
     ):
         fn(x, w)
+
+
+def test_an_empty_batch_gives_an_empty_output_as_in_torch():
+    assert conv2d(np.zeros((0, 3, 8, 8)), W2, padding=1).shape == (0, 8, 8, 8)
+    assert conv_transpose1d(np.zeros((0, 3, 10)), np.zeros((3, 2, 3))).shape == (
+        0,
+        2,
+        12,
+    )
+    assert max_pool2d(np.zeros((0, 3, 8, 8)), 2).shape == (0, 3, 4, 4)
+
+
+def test_an_input_without_batch_axis_gives_an_output_without_one_as_in_torch():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 8, 8)), rng.standard_normal((8, 3, 3, 3))
+    np.testing.assert_array_equal(
+        conv2d(x, w, stride=2), conv2d(x[None], w, stride=2)[0]
+    )
+    np.testing.assert_array_equal(avg_pool1d(x[0], 2), avg_pool1d(x[None, 0], 2)[0])
+
+
+@pytest.mark.parametrize("fn", [conv2d, conv_matrix])
+def test_integers_beyond_int64_are_refused_as_in_torch(fn):
+    w = np.ones((1, 1, 3, 3))
+    args = (X2[:1, :1], w) if fn is conv2d else (w, (8, 8))
+    with pytest.raises(ValueError, match=f"{fn.__name__}: stride must fit in 64 bits"):
+        fn(*args, stride=2**70)
+    # the largest int64 still works, as in torch: one output position
+    assert fn(*args, stride=2**63 - 1).shape[-1] == (1 if fn is conv2d else 8 * 8)
+
+
+def test_one_value_in_a_tuple_is_used_for_every_axis_as_in_torch():
+    np.testing.assert_array_equal(
+        conv2d(X2, W2, padding=(1,)), conv2d(X2, W2, padding=1)
+    )
+    assert max_pool2d(X2, (2,)).shape == (2, 3, 4, 4)
 
 
 def test_output_padding_must_be_below_stride_or_dilation():

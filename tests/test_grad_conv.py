@@ -158,7 +158,7 @@ def test_bad_inputs_give_cnnlibs_conv_messages_under_the_forward_name():
     with pytest.raises(ValueError, match=msg):
         conv2d_forward(np.zeros((2, 3, 8, 8)), np.zeros((8, 4, 3, 3)))
     with pytest.raises(ValueError, match=r"conv1d_forward: input must be 3-D"):
-        conv1d_forward(np.zeros((3, 8)), np.zeros((4, 3, 3)))
+        conv1d_forward(np.zeros((8,)), np.zeros((4, 3, 3)))
 
 
 def test_dy_of_the_wrong_shape_names_both_shapes():

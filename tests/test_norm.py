@@ -292,7 +292,7 @@ _, CACHE = batch_norm_forward(X, G, B)
         (lambda: batch_norm_forward(X, G, B, eps="1e-5"), TypeError, "eps must be"),
         (lambda: batch_norm_forward(np.ones(5), np.ones(5), np.ones(5)), ValueError,
          r"input must be \(N, C\), \(N, C, L\) or \(N, C, H, W\), got 1-D"),
-        (lambda: batch_norm_forward(np.ones((0, 3)), G, B), ValueError, "empty"),
+        (lambda: batch_norm_forward(np.ones((2, 3, 0)), G, B), ValueError, "empty"),
         (lambda: batch_norm_forward(X.astype(complex), G, B), TypeError, "real"),
         (lambda: batch_norm_backward(np.ones((2, 3)), CACHE), ValueError,
          r"batch_norm_backward: dy must have the output's shape \(2, 3, 4\), got "
@@ -329,3 +329,41 @@ _, CACHE = batch_norm_forward(X, G, B)
 def test_errors_name_function_argument_and_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_an_empty_batch_gives_an_empty_output_and_changes_nothing_as_in_torch():
+    y, cache = batch_norm_forward(np.ones((0, 3, 4)), G, B)
+    assert y.shape == (0, 3, 4) and np.isnan(cache.mu).all()
+    dx, dgamma, dbeta = batch_norm_backward(np.ones((0, 3, 4)), cache)
+    assert dx.shape == (0, 3, 4)
+    np.testing.assert_array_equal(dgamma, 0)
+    np.testing.assert_array_equal(dbeta, 0)
+    layer = BatchNorm(3)
+    layer.forward(np.ones((0, 3)))
+    assert layer.num_batches_tracked == 1  # counted, as torch counts it
+    np.testing.assert_array_equal(layer.running_mean, 0)
+    np.testing.assert_array_equal(layer.running_var, 1)
+
+
+def test_the_cache_does_not_follow_later_changes_to_the_callers_arrays():
+    rng = np.random.default_rng(3)
+    x, gamma = rng.standard_normal((4, 3, 5)), rng.standard_normal(3)
+    y, cache = batch_norm_forward(x, gamma, None)
+    dx = batch_norm_backward(np.ones_like(y), cache)[0]
+    x += 1.0
+    gamma *= 2.0
+    y[...] = 0.0
+    np.testing.assert_array_equal(batch_norm_backward(np.ones_like(y), cache)[0], dx)
+
+
+def test_the_output_shares_no_memory_with_the_cache():
+    # without gamma and beta, y used to be the cached x_hat itself
+    y, cache = batch_norm_forward(X, None, None)
+    assert not any(np.shares_memory(y, a) for a in (cache.x, cache.x_hat, X))
+
+
+def test_float32_stays_float32():
+    x = np.random.default_rng(0).standard_normal((4, 3, 5)).astype(np.float32)
+    y, cache = batch_norm_forward(x, G.astype(np.float32), B.astype(np.float32))
+    assert y.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in batch_norm_backward(y, cache))

@@ -7,7 +7,7 @@ gradient of the wrong size silently.
 
 import numpy as np
 
-from .._checks import as_float
+from .._checks import as_array, float_dtype
 
 
 def check_cache(cache, cls, fn, op=None):
@@ -23,15 +23,19 @@ def check_cache(cache, cls, fn, op=None):
     )
 
 
-def check_dy(dy, shape, fn):
-    """dy -> float64 array with the forward output's shape."""
-    dy = as_float(dy, fn, "dy")
+def check_dy(dy, shape, fn, *cached):
+    """dy -> float array with the forward output's shape, in the dtype that the
+    policy of cnnlib._checks gives dy with the `cached` forward arrays (float32 when
+    all are float32), followed by those arrays in that dtype."""
+    dy = as_array(dy, fn, "dy")
     if dy.shape != tuple(shape):
         raise ValueError(
             f"{fn}: dy must have the shape of the forward output {tuple(shape)}, "
             f"got {dy.shape}"
         )
-    return dy
+    dtype = float_dtype(dy, *cached)
+    arrays = [a.astype(dtype, copy=False) for a in (dy, *cached)]
+    return arrays if cached else arrays[0]
 
 
 def fold(windows, size, stride, dilation):
@@ -44,7 +48,7 @@ def fold(windows, size, stride, dilation):
     """
     nd = len(size)
     out = windows.shape[2 : 2 + nd]
-    x = np.zeros((*windows.shape[:2], *size))
+    x = np.zeros((*windows.shape[:2], *size), dtype=windows.dtype)
     for tap in np.ndindex(*windows.shape[2 + nd :]):
         hit = [
             slice(t * d, t * d + (n - 1) * s + 1, s)

@@ -28,6 +28,8 @@ is right, and errors near 1 mean it is wrong. Example, for y = x @ w.T:
 Keep the inputs small: numerical_gradient calls f twice per input entry.
 """
 
+import numbers
+
 import numpy as np
 
 from .._checks import as_float
@@ -39,7 +41,9 @@ def relative_error(a, b):
     0 when both are all zeros (the denominator never drops below the smallest
     positive float64).
     """
-    a, b = as_float(a, "relative_error", "a"), as_float(b, "relative_error", "b")
+    f64 = np.float64
+    a = as_float(a, "relative_error", "a", dtype=f64)
+    b = as_float(b, "relative_error", "b", dtype=f64)
     if a.shape != b.shape:
         raise ValueError(
             f"relative_error: a and b must have the same shape, got {a.shape} "
@@ -59,11 +63,19 @@ def _check_inputs(f, inputs, fn):
             f"{fn}: inputs must be a tuple of arrays, one per argument of f, got "
             f"{type(inputs).__name__}; for a single input write (x,)"
         )
-    # float64 copies: the differences perturb them in place
+    # float64 copies (differences need float64): they are perturbed in place
     return [
-        None if a is None else as_float(a, fn, f"inputs[{i}]").copy()
+        None if a is None else as_float(a, fn, f"inputs[{i}]", dtype=np.float64).copy()
         for i, a in enumerate(inputs)
     ]
+
+
+def _check_eps(eps, fn):
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(f"{fn}: eps must be a positive float, got {eps!r}")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"{fn}: eps must be positive and finite, got {eps!r}")
+    return float(eps)
 
 
 def _loss(f, inputs, dy):
@@ -86,7 +98,7 @@ def _difference(f, inputs, i, dy, eps):
 
 def _check_dy(f, inputs, dy, fn):
     shape = np.shape(f(*inputs))
-    dy = as_float(dy, fn, "dy")
+    dy = as_float(dy, fn, "dy", dtype=np.float64)
     if dy.shape != shape:
         raise ValueError(f"{fn}: dy must have f's output shape {shape}, got {dy.shape}")
     return dy
@@ -101,8 +113,7 @@ def numerical_gradient(f, inputs, dy, eps=1e-6):
     """
     fn = "numerical_gradient"
     inputs = _check_inputs(f, inputs, fn)
-    if not eps > 0:
-        raise ValueError(f"{fn}: eps must be positive, got {eps!r}")
+    eps = _check_eps(eps, fn)
     dy = _check_dy(f, inputs, dy, fn)
     return tuple(
         None if a is None else _difference(f, inputs, i, dy, eps)
@@ -122,6 +133,9 @@ def check_gradient(f, inputs, backward, seed=0, eps=1e-6):
     inputs = _check_inputs(f, inputs, fn)
     if not callable(backward):
         raise TypeError(f"{fn}: backward must be a function of dy")
+    eps = _check_eps(eps, fn)
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise TypeError(f"{fn}: seed must be a non-negative int, got {seed!r}")
     dy = np.random.default_rng(seed).standard_normal(np.shape(f(*inputs)))
     grads = backward(dy)
     if not isinstance(grads, (tuple, list)) or len(grads) != len(inputs):
@@ -135,7 +149,7 @@ def check_gradient(f, inputs, backward, seed=0, eps=1e-6):
         if g is None or a is None:
             errors.append(None)
             continue
-        g = as_float(g, fn, f"gradient {i}")
+        g = as_float(g, fn, f"gradient {i}", dtype=np.float64)
         if g.shape != a.shape:
             raise ValueError(
                 f"{fn}: backward's gradient {i} has shape {g.shape} but input {i} "

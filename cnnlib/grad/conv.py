@@ -20,27 +20,40 @@ from ._common import check_cache, check_dy, crop, fold
 
 
 class ConvCache(NamedTuple):
-    """What conv1d_backward / conv2d_backward need from the forward pass."""
+    """What conv1d_backward / conv2d_backward need from the forward pass.
+
+    x and w are copies: changing the caller's arrays after the forward pass does
+    not change the backward pass.
+    """
 
     op: str  # "conv1d" or "conv2d"
-    x: np.ndarray  # (N, C_in, *size), the unpadded input
+    x: np.ndarray  # (N, C_in, *size), the unpadded input, with a batch axis
     w: np.ndarray  # (C_out, C_in // groups, *k)
     has_bias: bool
     stride: tuple
     pads: tuple  # ((lo, hi), ...) per spatial dim; 'same' may pad unevenly
     dilation: tuple
     groups: int
-    y_shape: tuple  # (N, C_out, *out)
+    y_shape: tuple  # (N, C_out, *out), or (C_out, *out) for an input without N
 
 
 def _forward(op, nd, conv, x, w, b, stride, padding, dilation, groups):
     fn = f"{op}_forward"
-    x, w, b, stride, pads, dilation = check_conv_args(
+    x, w, b, stride, pads, dilation, had_batch = check_conv_args(
         fn, nd, x, w, b, stride, padding, dilation, groups
     )
-    y = conv(x, w, b, stride, padding, dilation, groups)
+    y = conv(x, w, b, stride, padding, dilation, groups)  # (N, C_out, *out)
+    y = y if had_batch else y[0]
     cache = ConvCache(
-        op, x, w, b is not None, stride, pads, dilation, int(groups), y.shape
+        op,
+        x.copy(),
+        w.copy(),
+        b is not None,
+        stride,
+        pads,
+        dilation,
+        int(groups),
+        y.shape,
     )
     return y, cache
 
@@ -68,8 +81,10 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def _backward(op, dy, cache):
     fn = f"{op}_backward"
     cache = check_cache(cache, ConvCache, fn, op)
-    dy = check_dy(dy, cache.y_shape, fn)
-    x, w, G = cache.x, cache.w, cache.groups
+    dy, x, w = check_dy(dy, cache.y_shape, fn, cache.x, cache.w)
+    had_batch = dy.ndim == x.ndim
+    dy = dy if had_batch else dy[None]  # (N, C_out, *out)
+    G = cache.groups
     (N, C_in, *size), (C_out, C_g, *k) = x.shape, w.shape
     out, nd = dy.shape[2:], len(size)
     x_pad = _pad(x, cache.pads)
@@ -86,7 +101,7 @@ def _backward(op, dy, cache):
     dx_pad = fold(dwindows, x_pad.shape[2:], cache.stride, cache.dilation)
     dx = np.ascontiguousarray(crop(dx_pad, cache.pads, size))
     db = dy.sum(axis=(0, *range(2, 2 + nd))) if cache.has_bias else None
-    return dx, dw, db
+    return (dx if had_batch else dx[0]), dw, db
 
 
 def conv1d_backward(dy, cache):

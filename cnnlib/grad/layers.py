@@ -4,18 +4,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._checks import as_float, check_layout
+from .._checks import as_array, as_float, as_floats, check_layout
 from ._common import check_cache, check_dy
 
 
 class ReLUCache(NamedTuple):
-    """What relu_backward needs: where the input was positive."""
+    """What relu_backward needs: where the gradient passes."""
 
-    positive: np.ndarray  # bool, x > 0
+    passes: np.ndarray  # bool, not (x <= 0): x > 0, and NaN (as in torch)
 
 
 class LinearCache(NamedTuple):
-    """What linear_backward needs from the forward pass."""
+    """What linear_backward needs from the forward pass (x and w are copies)."""
 
     x: np.ndarray  # (*, in_features)
     w: np.ndarray  # (out_features, in_features)
@@ -24,25 +24,25 @@ class LinearCache(NamedTuple):
 
 
 def relu_forward(x):
-    """x (any shape) -> (y, cache), y = max(x, 0) with x's shape"""
+    """x (any shape) -> (y, cache), y = max(x, 0) with x's shape (NaN stays NaN)"""
     x = as_float(x, "relu_forward")
-    return np.maximum(x, 0.0), ReLUCache(x > 0)
+    return np.maximum(x, 0), ReLUCache(~(x <= 0))
 
 
 def relu_backward(dy, cache):
     """dy (x's shape), cache -> dx (x's shape)
 
-    dx = dy where x > 0 and 0 elsewhere; at x == 0 the slope is taken as 0, as torch
-    does.
+    torch's rule: dx = 0 where x <= 0 and dx = dy elsewhere. So at x == 0 the slope
+    is taken as 0, and a NaN input passes its gradient on (NaN <= 0 is false).
     """
     fn = "relu_backward"
     cache = check_cache(cache, ReLUCache, fn)
-    dy = check_dy(dy, cache.positive.shape, fn)
-    return np.where(cache.positive, dy, 0.0)
+    dy = check_dy(dy, cache.passes.shape, fn)
+    return np.where(cache.passes, dy, 0)
 
 
 def _check_linear(x, w, b, fn):
-    x, w = as_float(x, fn), as_float(w, fn, "weight")
+    x, w, b = as_floats(fn, (x, "input"), (w, "weight"), (b, "bias"))
     check_layout(w, 2, "(out_features, in_features)", fn, "weight")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
@@ -51,7 +51,6 @@ def _check_linear(x, w, b, fn):
             f"{w.shape}, laid out (out_features, in_features))"
         )
     if b is not None:
-        b = as_float(b, fn, "bias")
         if b.shape != (w.shape[0],):
             raise ValueError(
                 f"{fn}: bias must have shape (out_features,) = ({w.shape[0]},), "
@@ -69,7 +68,7 @@ def linear_forward(x, w, b=None):
     """
     x, w, b = _check_linear(x, w, b, "linear_forward")
     y = x @ w.T if b is None else x @ w.T + b
-    return y, LinearCache(x, w, b is not None, y.shape)
+    return y, LinearCache(x.copy(), w.copy(), b is not None, y.shape)
 
 
 def linear_backward(dy, cache):
@@ -80,8 +79,7 @@ def linear_backward(dy, cache):
     """
     fn = "linear_backward"
     cache = check_cache(cache, LinearCache, fn)
-    dy = check_dy(dy, cache.y_shape, fn)
-    x, w = cache.x, cache.w
+    dy, x, w = check_dy(dy, cache.y_shape, fn, cache.x, cache.w)
     dy_rows = dy.reshape(-1, w.shape[0])  # (N, out_features), leading axes merged
     dw = dy_rows.T @ x.reshape(-1, w.shape[1])  # (out_features, in_features)
     db = dy_rows.sum(axis=0) if cache.has_bias else None
@@ -90,11 +88,20 @@ def linear_backward(dy, cache):
 
 def _check_targets(logits, targets, fn):
     logits = as_float(logits, fn, "logits")
-    check_layout(logits, 2, "(N, C)", fn, "logits")
-    (N, C), targets = logits.shape, np.asarray(targets)
+    if logits.ndim != 2:
+        raise ValueError(
+            f"{fn}: logits must be 2-D (N, C), got {logits.ndim}-D shape {logits.shape}"
+        )
+    (N, C), targets = logits.shape, as_array(targets, fn, "targets")
     if targets.dtype.kind not in "iu":
         raise TypeError(
             f"{fn}: targets must be integer class indices, got dtype {targets.dtype}"
+        )
+    if N == 0 or C == 0:
+        raise ValueError(
+            f"{fn}: logits must hold at least one sample and one class, got shape "
+            f"{logits.shape} (the mean loss of an empty batch is undefined; torch "
+            "returns nan)"
         )
     if targets.shape != (N,):
         raise ValueError(

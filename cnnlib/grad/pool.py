@@ -5,11 +5,14 @@ window and overlapping windows add up (``fold``):
 
 * max pooling: y = x at the arg-max of the window, so all of dy goes to that one
   input; ties go to the first maximum in window order (row by row), as torch does
-  on the CPU, and the -inf padding never wins, so it never receives gradient;
+  on the CPU, and the -inf padding never wins, so it never receives gradient. A
+  window holding NaN has the maximum NaN and, as in torch (whose rule is "take the
+  value if it is larger or NaN"), its gradient goes to the LAST NaN of the window;
 * average pooling: y = (sum of the window) / K with K = kernel size (padded zeros
   count, count_include_pad=True), so every input of the window gets dy / K.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -24,12 +27,12 @@ class PoolCache(NamedTuple):
     """What the pooling backward passes need from the forward pass."""
 
     op: str  # "max_pool1d", "avg_pool2d", ...
-    x_shape: tuple  # (N, C, *size)
+    x_shape: tuple  # (N, C, *size), with a batch axis
     kernel_size: tuple
     stride: tuple
     padding: tuple
     argmax: np.ndarray | None  # (N, C, *out) flat index into each window; max only
-    y_shape: tuple  # (N, C, *out)
+    y_shape: tuple  # (N, C, *out), or (C, *out) for an input without N
 
 
 def _max_windows(x, kernel_size, stride, padding):
@@ -37,19 +40,23 @@ def _max_windows(x, kernel_size, stride, padding):
     nd, pads = len(kernel_size), [(p, p) for p in padding]
     ones = (1,) * nd
     windows = _windows(_pad(x, pads, -np.inf), kernel_size, stride, ones)
-    flat = windows.reshape(*windows.shape[: 2 + nd], -1)  # (N, C, *out, K)
+    K = math.prod(kernel_size)
+    flat = windows.reshape(*windows.shape[: 2 + nd], K)  # (N, C, *out, K)
     inside = _windows(
-        _pad(np.ones((1, 1, *x.shape[2:])), pads), kernel_size, stride, ones
+        _pad(np.ones((1, 1, *x.shape[2:]), dtype=bool), pads), kernel_size, stride, ones
     )
-    inside = inside.reshape(*inside.shape[: 2 + nd], -1) > 0  # (1, 1, *out, K)
+    inside = inside.reshape(*inside.shape[: 2 + nd], K)  # (1, 1, *out, K)
     y = flat.max(axis=-1)
-    # the first in-bounds position holding the maximum (or a NaN, which max returns)
-    best = (flat == y[..., None]) | np.isnan(flat)
-    return y, np.argmax(best & inside, axis=-1)
+    # the first in-bounds position holding the maximum, or torch's choice when the
+    # window holds NaN (max returns it): its last NaN
+    first = np.argmax((flat == y[..., None]) & inside, axis=-1)
+    nan = np.isnan(flat)
+    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    return y, np.where(np.isnan(y), last_nan, first)
 
 
 def _forward(op, nd, x, kernel_size, stride, padding):
-    x, kernel_size, stride, padding = check_pool_args(
+    x, kernel_size, stride, padding, had_batch = check_pool_args(
         f"{op}_forward", nd, x, kernel_size, stride, padding
     )
     if op.startswith("max"):
@@ -57,26 +64,30 @@ def _forward(op, nd, x, kernel_size, stride, padding):
     else:
         avg_pool = avg_pool1d if nd == 1 else avg_pool2d
         y, argmax = avg_pool(x, kernel_size, stride, padding), None
+    y = np.ascontiguousarray(y if had_batch else y[0])
     cache = PoolCache(op, x.shape, kernel_size, stride, padding, argmax, y.shape)
-    return np.ascontiguousarray(y), cache
+    return y, cache
 
 
 def _backward(op, dy, cache):
     fn = f"{op}_backward"
     cache = check_cache(cache, PoolCache, fn, op)
     dy = check_dy(dy, cache.y_shape, fn)
+    had_batch = dy.ndim == len(cache.x_shape)
+    dy = dy if had_batch else dy[None]  # (N, C, *out)
     k, size = cache.kernel_size, cache.x_shape[2:]
     K = int(np.prod(k))
     if cache.argmax is None:  # average: dy / K to every window entry
         dwindows = np.broadcast_to((dy / K)[(..., *[None] * len(k))], (*dy.shape, *k))
     else:  # max: all of dy to the arg-max of each window
-        dwindows = np.zeros((*dy.shape, K))  # (N, C, *out, K)
+        dwindows = np.zeros((*dy.shape, K), dtype=dy.dtype)  # (N, C, *out, K)
         np.put_along_axis(dwindows, cache.argmax[..., None], dy[..., None], axis=-1)
         dwindows = dwindows.reshape(*dy.shape, *k)  # (N, C, *out, *k)
     padded = [n + 2 * p for n, p in zip(size, cache.padding, strict=True)]
     dx_pad = fold(dwindows, padded, cache.stride, (1,) * len(k))
     pads = [(p, p) for p in cache.padding]
-    return np.ascontiguousarray(crop(dx_pad, pads, size))
+    dx = np.ascontiguousarray(crop(dx_pad, pads, size))
+    return dx if had_batch else dx[0]
 
 
 def max_pool1d_forward(x, kernel_size, stride=None, padding=0):

@@ -1,178 +1,25 @@
-"""Convolution, pooling, ReLU, Linear and cross-entropy layers on cnnlib.grad's numpy.
+"""The torch.nn modules of cnnlib.nn: convolution, pooling, ReLU, Linear and
+cross-entropy, whose arithmetic is cnnlib.grad's NumPy code.
 
-Each ``*Function`` is a torch.autograd.Function whose forward calls a numpy forward
-pass of cnnlib.grad (keeping its cache on ``ctx``) and whose backward calls the
-matching numpy backward pass. Each module subclasses its torch.nn twin, so the
-constructor, the parameters, their names and their initialisation are torch's; only
-``forward`` is replaced. Options the numpy code does not implement (padding modes
-other than zeros, ceil_mode, dilated pooling, class weights, ...) raise ValueError.
+Each module subclasses its torch.nn twin, so the constructor, the parameters, their
+names and their initialisation are torch's; only ``forward`` is replaced, by the
+autograd Functions of _conv.py, _route.py and _loss.py. Options the numpy code does
+not implement (padding modes other than zeros, ceil_mode, dilated pooling, class
+weights, ...) raise ValueError; inputs torch would refuse (NumPy arrays, integer
+tensors, a dtype other than the weight's) raise TypeError.
 """
 
 import torch
 
-from .. import grad
-from ._bridge import to_numpy, to_torch
-
-
-def _likes(ctx, *tensors):
-    """Remember each input's dtype and device (as an empty tensor) for its gradient."""
-    ctx.likes = tuple(None if t is None else t.new_empty(0) for t in tensors)
-
-
-def _grads(ctx, grads, extra):
-    """numpy gradients -> tensors for the inputs that need one, then `extra` Nones"""
-    tensors = tuple(
-        to_torch(g, like) if need and like is not None else None
-        for g, like, need in zip(grads, ctx.likes, ctx.needs_input_grad, strict=False)
-    )
-    return (*tensors, *[None] * extra)
-
-
-class Conv1dFunction(torch.autograd.Function):
-    """x (N, C_in, L), weight (C_out, C_in // groups, k), bias (C_out,) or None
-    -> (N, C_out, L_out), computed by cnnlib.grad.conv1d_forward / conv1d_backward"""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        args = (stride, padding, dilation, groups)
-        y, ctx.cache = grad.conv1d_forward(
-            to_numpy(x), to_numpy(weight), to_numpy(bias), *args
-        )
-        _likes(ctx, x, weight, bias)
-        return to_torch(y, like=x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _grads(ctx, grad.conv1d_backward(to_numpy(dy), ctx.cache), extra=4)
-
-
-class Conv2dFunction(torch.autograd.Function):
-    """x (N, C_in, H, W), weight (C_out, C_in // groups, kH, kW), bias (C_out,) or None
-    -> (N, C_out, H_out, W_out), by cnnlib.grad.conv2d_forward / conv2d_backward"""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        args = (stride, padding, dilation, groups)
-        y, ctx.cache = grad.conv2d_forward(
-            to_numpy(x), to_numpy(weight), to_numpy(bias), *args
-        )
-        _likes(ctx, x, weight, bias)
-        return to_torch(y, like=x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _grads(ctx, grad.conv2d_backward(to_numpy(dy), ctx.cache), extra=4)
-
-
-def _pool_forward(ctx, forward, x, kernel_size, stride, padding):
-    y, ctx.cache = forward(to_numpy(x), kernel_size, stride, padding)
-    _likes(ctx, x)
-    return to_torch(y, like=x)
-
-
-def _pool_backward(ctx, backward, dy):
-    return _grads(ctx, (backward(to_numpy(dy), ctx.cache),), extra=3)
-
-
-class MaxPool1dFunction(torch.autograd.Function):
-    """x (N, C, L) -> (N, C, L_out), by cnnlib.grad.max_pool1d_forward / _backward"""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=0):
-        args = (kernel_size, stride, padding)
-        return _pool_forward(ctx, grad.max_pool1d_forward, x, *args)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _pool_backward(ctx, grad.max_pool1d_backward, dy)
-
-
-class MaxPool2dFunction(torch.autograd.Function):
-    """x (N, C, H, W) -> (N, C, H_out, W_out), by cnnlib.grad.max_pool2d_forward /
-    max_pool2d_backward"""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=0):
-        args = (kernel_size, stride, padding)
-        return _pool_forward(ctx, grad.max_pool2d_forward, x, *args)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _pool_backward(ctx, grad.max_pool2d_backward, dy)
-
-
-class AvgPool1dFunction(torch.autograd.Function):
-    """x (N, C, L) -> (N, C, L_out), by cnnlib.grad.avg_pool1d_forward / _backward"""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=0):
-        args = (kernel_size, stride, padding)
-        return _pool_forward(ctx, grad.avg_pool1d_forward, x, *args)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _pool_backward(ctx, grad.avg_pool1d_backward, dy)
-
-
-class AvgPool2dFunction(torch.autograd.Function):
-    """x (N, C, H, W) -> (N, C, H_out, W_out), by cnnlib.grad.avg_pool2d_forward /
-    avg_pool2d_backward"""
-
-    @staticmethod
-    def forward(ctx, x, kernel_size, stride=None, padding=0):
-        args = (kernel_size, stride, padding)
-        return _pool_forward(ctx, grad.avg_pool2d_forward, x, *args)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _pool_backward(ctx, grad.avg_pool2d_backward, dy)
-
-
-class ReLUFunction(torch.autograd.Function):
-    """x (any shape) -> max(x, 0), by cnnlib.grad.relu_forward / relu_backward"""
-
-    @staticmethod
-    def forward(ctx, x):
-        y, ctx.cache = grad.relu_forward(to_numpy(x))
-        _likes(ctx, x)
-        return to_torch(y, like=x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _grads(ctx, (grad.relu_backward(to_numpy(dy), ctx.cache),), extra=0)
-
-
-class LinearFunction(torch.autograd.Function):
-    """x (*, in_features), weight (out_features, in_features), bias or None
-    -> (*, out_features), by cnnlib.grad.linear_forward / linear_backward"""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None):
-        y, ctx.cache = grad.linear_forward(
-            to_numpy(x), to_numpy(weight), to_numpy(bias)
-        )
-        _likes(ctx, x, weight, bias)
-        return to_torch(y, like=x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        return _grads(ctx, grad.linear_backward(to_numpy(dy), ctx.cache), extra=0)
-
-
-class CrossEntropyFunction(torch.autograd.Function):
-    """logits (N, C), targets (N,) integer classes -> mean cross-entropy (a scalar),
-    by cnnlib.grad.softmax_cross_entropy"""
-
-    @staticmethod
-    def forward(ctx, logits, targets):
-        classes = targets.detach().cpu().numpy()  # integers: not through to_numpy
-        loss, ctx.dlogits = grad.softmax_cross_entropy(to_numpy(logits), classes)
-        _likes(ctx, logits)
-        return torch.tensor(loss, dtype=logits.dtype, device=logits.device)
-
-    @staticmethod
-    def backward(ctx, dloss):
-        return _grads(ctx, (ctx.dlogits * to_numpy(dloss),), extra=1)
+from ._conv import Conv1dFunction, Conv2dFunction, LinearFunction
+from ._loss import CrossEntropyFunction
+from ._route import (
+    AvgPool1dFunction,
+    AvgPool2dFunction,
+    MaxPool1dFunction,
+    MaxPool2dFunction,
+    ReLUFunction,
+)
 
 
 def _reject(cls, **options):

@@ -18,7 +18,7 @@ from ..norm import (
     batch_norm_forward,
     update_running_stats,
 )
-from ._bridge import to_numpy, to_torch
+from ._bridge import Last, check_tensor, to_numpy, to_torch
 
 
 class BatchNormFunction(torch.autograd.Function):
@@ -29,11 +29,13 @@ class BatchNormFunction(torch.autograd.Function):
     y (N, C, *S). training=True normalises with the batch's statistics (running_*
     are not used and may be None); training=False with running_mean / running_var.
     mu and var (C,) are the statistics used (batch var biased); they carry no
-    gradient. Gradients flow to x, weight and bias in both modes.
+    gradient. Gradients flow to x, weight and bias in both modes; gradients of
+    those gradients (a gradient penalty) raise an error.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, eps):
+        check_tensor("BatchNorm", "input", x, weight)
         gamma, beta = to_numpy(weight), to_numpy(bias)
         ctx.training = bool(training)
         if ctx.training:
@@ -43,23 +45,32 @@ class BatchNormFunction(torch.autograd.Function):
             mu, var = to_numpy(running_mean), to_numpy(running_var)
             ctx.eval_args = (to_numpy(x), mu, var, gamma, beta, eps)
             y = batch_norm_eval(*ctx.eval_args)
-        ctx.weight, ctx.bias = weight, bias
+        ctx.save_for_backward(x, weight, bias)
         mu, var = to_torch(mu, like=x), to_torch(var, like=x)
         ctx.mark_non_differentiable(mu, var)
         return to_torch(y, like=x), mu, var
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, dy, _dmu, _dvar):
-        if ctx.training:
-            dx, dgamma, dbeta = batch_norm_backward(to_numpy(dy), ctx.cache)
-        else:
-            dx, dgamma, dbeta = batch_norm_eval_backward(to_numpy(dy), *ctx.eval_args)
+        x, weight, bias = ctx.saved_tensors
+
+        def compute():
+            if ctx.training:
+                grads = batch_norm_backward(to_numpy(dy), ctx.cache)
+            else:
+                grads = batch_norm_eval_backward(to_numpy(dy), *ctx.eval_args)
+            likes = (x, weight, bias)
+            return tuple(to_torch(g, like=t) for g, t in zip(grads, likes, strict=True))
+
+        # a second derivative through the NumPy backward pass is refused, not wrong
+        tensors = [t for t in (dy, x, weight, bias) if t is not None]
+        what = "gradients of its gradients"
+        dx, dgamma, dbeta = Last.apply("BatchNorm2d", what, compute, *tensors)
         need = ctx.needs_input_grad
         return (
-            to_torch(dx, like=dy) if need[0] else None,
-            to_torch(dgamma, like=ctx.weight) if need[1] else None,
-            to_torch(dbeta, like=ctx.bias) if need[2] else None,
+            dx if need[0] else None,
+            dgamma if need[1] else None,
+            dbeta if need[2] else None,
             None,
             None,
             None,
@@ -107,8 +118,8 @@ class _NumpyBatchNorm:
         """running = (1 - momentum) * running + momentum * batch, as torch."""
         if self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-        if self.running_mean is None or self.running_var is None:
-            return
+        if self.running_mean is None or self.running_var is None or n == 0:
+            return  # nothing to track, or an empty batch (torch skips it too)
         momentum, count = self.momentum, None
         if momentum is None:  # cumulative average over the batches seen
             if self.num_batches_tracked is None:
