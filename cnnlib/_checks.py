@@ -52,14 +52,19 @@ def as_array(x, fn, name="input"):
 
 
 def float_dtype(*arrays):
-    """float32 when NumPy promotes the arrays' dtypes to float32, else float64."""
-    promoted = np.result_type(*[a.dtype for a in arrays])
+    """float32 when NumPy promotes the dtypes of the arrays (or dtypes) to float32,
+    else float64."""
+    promoted = np.result_type(*[getattr(a, "dtype", a) for a in arrays])
     return np.dtype(np.float32 if promoted == np.float32 else np.float64)
 
 
-def as_floats(fn, *named):
-    """(array-like or None, name) pairs -> list of ndarrays of one float dtype
-    (float_dtype of them all; None stays None); no copy when nothing changes."""
+def as_floats(fn, *named, optional=("bias",)):
+    """(array-like, name) pairs -> list of ndarrays of one float dtype (float_dtype of
+    them all); no copy when nothing changes. Only the `optional` names may be None
+    (and stay None)."""
+    for a, name in named:
+        if a is None and name not in optional:
+            raise TypeError(f"{fn}: {name} must be an array, got None")
     arrays = [None if a is None else as_array(a, fn, name) for a, name in named]
     dtype = float_dtype(*[a for a in arrays if a is not None])
     return [None if a is None else a.astype(dtype, copy=False) for a in arrays]
@@ -68,6 +73,8 @@ def as_floats(fn, *named):
 def as_float(x, fn, name="input", dtype=None):
     """Any real array-like -> float32 or float64 ndarray (the dtype policy above, or
     `dtype` when given); no copy when x already is one."""
+    if x is None:
+        raise TypeError(f"{fn}: {name} must be an array, got None")
     a = as_array(x, fn, name)
     return a.astype(dtype or float_dtype(a), copy=False)
 
@@ -118,13 +125,13 @@ def w_layout(nd, outer="C_out", inner="C_in // groups"):
 
 
 def spatial_ndim(x, fn):
-    """Number of spatial dims of an (N, C, L) or (N, C, H, W) array."""
+    """Number of spatial dims of an (N, C, L) or (N, C, H, W) array (N may be 0)."""
     if x.ndim not in (3, 4):
         raise ValueError(
             f"{fn}: input must be 3-D {x_layout(1, 'C')} or 4-D {x_layout(2, 'C')}, "
             f"got {x.ndim}-D shape {x.shape}"
         )
-    check_nonempty(x, fn)
+    check_nonempty(x, fn, batch=True)
     return x.ndim - 2
 
 

@@ -75,7 +75,7 @@ def conv_matrix(w, input_size, stride=1, padding=0, dilation=1):
     (C_out, C_in, *k) = w.shape
     pads = resolve_padding(padding, nd, k, stride, dilation, fn)
     out = output_size(size, k, stride, pads, dilation, fn)
-    M = np.zeros((C_out, *out, C_in, *size))
+    M = np.zeros((C_out, *out, C_in, *size), dtype=w.dtype)
     for tap in np.ndindex(*k):
         rows, cols = [], []  # per axis: output positions, and the input index they read
         for n_out, n, t, s, (lo, _), d in zip(
@@ -111,7 +111,7 @@ def circulant(w, n):
     n = check_int(n, 1, fn, "n")
     if w.size > n:
         raise ValueError(f"{fn}: kernel length len(w)={w.size} is larger than n={n}")
-    w_n = np.zeros(n)
+    w_n = np.zeros(n, dtype=w.dtype)
     w_n[: w.size] = w  # zero-pad to length n
     i = np.arange(n)
     return w_n[(i[None, :] - i[:, None]) % n]  # (n, n)

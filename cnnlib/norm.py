@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float, check_nonempty, is_int
+from ._checks import as_array, as_float, check_nonempty, float_dtype, is_int
 
 
 class BatchNormCache(NamedTuple):
@@ -153,12 +153,12 @@ def _check_dy(dy, cache, fn):
             f"{fn}: cache must be the second value returned by batch_norm_forward, "
             f"got {type(cache).__name__}"
         )
-    dy = as_float(dy, fn, "dy")
+    dy = as_array(dy, fn, "dy")
     if dy.shape != cache.x.shape:
         raise ValueError(
             f"{fn}: dy must have the output's shape {cache.x.shape}, got {dy.shape}"
         )
-    return dy
+    return dy.astype(float_dtype(dy, cache.x), copy=False)  # as the forward pass
 
 
 def _param_grads(dy, x_hat, gamma, has_beta):

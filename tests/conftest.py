@@ -4,6 +4,11 @@ it, and a headless Chromium driven by Playwright.
 Tests that need the rendered book skip when it has not been built (run `make book`
 first), and fail instead when ``CNNBOOK_REQUIRE_BOOK=1`` (as in CI). Browser tests skip
 when Debian's Chromium is missing, and fail instead when ``CNNBOOK_REQUIRE_BROWSER=1``.
+
+It also registers the hypothesis profiles of the property suite
+(tests/test_properties_*.py), chosen with ``HYPOTHESIS_PROFILE`` (default "ci"):
+"ci" runs a fixed, reproducible set of examples; "explore" runs many more random ones
+and keeps failing examples in .hypothesis/ to replay them.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK_HTML = ROOT / "book" / "_build" / "html"
 ARTIFACTS = ROOT / "book" / "_build" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
+CI_EXAMPLES = 25  # per property test: the ci profile's suite runs in about 35 s
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -31,6 +38,29 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+# ci: the same examples on every run (derandomize, no example database), no deadline
+# (a shared two-core machine makes timings noisy), and the blob to reproduce a failure.
+# No health check is suppressed: the strategies build their arguments constructively
+# (next to no filtering) and draw array values from a seed, so generation is fast.
+# explore: 40 times the examples, random, failures kept in .hypothesis/ (the whole
+# suite takes 15 to 25 minutes; pick tests with -k).
+settings.register_profile(
+    "ci",
+    max_examples=CI_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+)
+settings.register_profile(
+    "explore",
+    max_examples=40 * CI_EXAMPLES,
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _required(variable: str) -> bool:

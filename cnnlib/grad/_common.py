@@ -23,17 +23,18 @@ def check_cache(cache, cls, fn, op=None):
     )
 
 
-def check_dy(dy, shape, fn, *cached):
+def check_dy(dy, shape, fn, *cached, forward_dtype=None):
     """dy -> float array with the forward output's shape, in the dtype that the
-    policy of cnnlib._checks gives dy with the `cached` forward arrays (float32 when
-    all are float32), followed by those arrays in that dtype."""
+    policy of cnnlib._checks gives dy with the `cached` forward arrays and the
+    forward pass's dtype (float32 when all are float32), followed by those arrays
+    in that dtype."""
     dy = as_array(dy, fn, "dy")
     if dy.shape != tuple(shape):
         raise ValueError(
             f"{fn}: dy must have the shape of the forward output {tuple(shape)}, "
             f"got {dy.shape}"
         )
-    dtype = float_dtype(dy, *cached)
+    dtype = float_dtype(dy, *cached, *([forward_dtype] if forward_dtype else []))
     arrays = [a.astype(dtype, copy=False) for a in (dy, *cached)]
     return arrays if cached else arrays[0]
 

@@ -12,6 +12,7 @@ class ReLUCache(NamedTuple):
     """What relu_backward needs: where the gradient passes."""
 
     passes: np.ndarray  # bool, not (x <= 0): x > 0, and NaN (as in torch)
+    dtype: np.dtype  # the forward pass's: dx has it (or float64 for a float64 dy)
 
 
 class LinearCache(NamedTuple):
@@ -26,7 +27,7 @@ class LinearCache(NamedTuple):
 def relu_forward(x):
     """x (any shape) -> (y, cache), y = max(x, 0) with x's shape (NaN stays NaN)"""
     x = as_float(x, "relu_forward")
-    return np.maximum(x, 0), ReLUCache(~(x <= 0))
+    return np.maximum(x, 0), ReLUCache(~(x <= 0), x.dtype)
 
 
 def relu_backward(dy, cache):
@@ -37,7 +38,7 @@ def relu_backward(dy, cache):
     """
     fn = "relu_backward"
     cache = check_cache(cache, ReLUCache, fn)
-    dy = check_dy(dy, cache.passes.shape, fn)
+    dy = check_dy(dy, cache.passes.shape, fn, forward_dtype=cache.dtype)
     return np.where(cache.passes, dy, 0)
 
 

@@ -33,6 +33,7 @@ class PoolCache(NamedTuple):
     padding: tuple
     argmax: np.ndarray | None  # (N, C, *out) flat index into each window; max only
     y_shape: tuple  # (N, C, *out), or (C, *out) for an input without N
+    dtype: np.dtype  # the forward pass's: dx has it (or float64 for a float64 dy)
 
 
 def _max_windows(x, kernel_size, stride, padding):
@@ -65,14 +66,16 @@ def _forward(op, nd, x, kernel_size, stride, padding):
         avg_pool = avg_pool1d if nd == 1 else avg_pool2d
         y, argmax = avg_pool(x, kernel_size, stride, padding), None
     y = np.ascontiguousarray(y if had_batch else y[0])
-    cache = PoolCache(op, x.shape, kernel_size, stride, padding, argmax, y.shape)
+    cache = PoolCache(
+        op, x.shape, kernel_size, stride, padding, argmax, y.shape, x.dtype
+    )
     return y, cache
 
 
 def _backward(op, dy, cache):
     fn = f"{op}_backward"
     cache = check_cache(cache, PoolCache, fn, op)
-    dy = check_dy(dy, cache.y_shape, fn)
+    dy = check_dy(dy, cache.y_shape, fn, forward_dtype=cache.dtype)
     had_batch = dy.ndim == len(cache.x_shape)
     dy = dy if had_batch else dy[None]  # (N, C, *out)
     k, size = cache.kernel_size, cache.x_shape[2:]
