@@ -14,6 +14,12 @@ Ratios far above that mean threads waiting for each other (oversubscription).
 The times depend on the machine and on what else runs: they belong in notes, not
 in tests. CNNLIB_THREADS is passed through, so the policy of cnnlib.setup() can be
 compared with another: CNNLIB_THREADS=2 python benchmarks/under_load.py 05_images
+
+Linux's autogroup scheduling (on in most desktop distributions) shares the cores
+between sessions first, and Jupyter starts each kernel in a session of its own, so
+there a notebook keeps about one core however many busy processes another session
+runs. ``--no-autogroup`` (root only) switches it off for the run, the harsher case
+of a system that shares the cores thread by thread.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
 
 def burn(stop: mp.Event) -> None:
@@ -90,6 +97,25 @@ def _parse(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+class NoAutogroup:
+    """Context manager: Linux's autogroup scheduling off while the block runs."""
+
+    def __enter__(self):
+        self.before = AUTOGROUP.read_text().strip()
+        try:
+            AUTOGROUP.write_text("0")
+        except OSError as err:
+            sys.exit(f"under_load: --no-autogroup needs root ({err})")
+        return self
+
+    def __exit__(self, *exc):
+        AUTOGROUP.write_text(self.before)
+
+
+def autogroup_state() -> str:
+    return AUTOGROUP.read_text().strip() if AUTOGROUP.exists() else "n/a"
+
+
 def resolve(names: list[str]) -> list[Path]:
     if not names:
         return sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -112,13 +138,26 @@ def main() -> None:
     parser.add_argument(
         "--cells", type=int, default=0, help="also list the N slowest cells"
     )
+    parser.add_argument(
+        "--no-autogroup",
+        action="store_true",
+        help="switch Linux's autogroup scheduling off for the run (root)",
+    )
     args = parser.parse_args()
+    if args.no_autogroup:
+        with NoAutogroup():
+            run(args)
+    else:
+        run(args)
+
+
+def run(args) -> None:
     os.environ.setdefault("CNNLIB_PROGRESS", "0")
     paths = resolve(args.notebooks)
     threads = os.environ.get("CNNLIB_THREADS", "cnnlib's default")
     print(
         f"{os.cpu_count()} cores, load: {args.load} busy processes, "
-        f"CNNLIB_THREADS: {threads}"
+        f"CNNLIB_THREADS: {threads}, autogroup: {autogroup_state()}"
     )
     rows = []
     for path in paths:
