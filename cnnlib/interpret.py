@@ -1,4 +1,5 @@
-"""Looking inside a trained CNN: feature maps, saliency, occlusion, confident mistakes.
+"""Looking inside a trained CNN: feature maps, saliency, occlusion, class activation
+maps, confident mistakes.
 
 Every function puts the model in evaluation mode while it works (dropout off, batch
 norm on its running statistics) and then restores each submodule's own mode; none
@@ -71,6 +72,26 @@ def _logits(fn: str, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _layer_name(fn: str, model: nn.Module, layer) -> str:
+    """A name from ``model.named_modules()`` or one of its modules -> that name."""
+    named = dict(model.named_modules())
+    if not isinstance(layer, str | nn.Module):
+        raise TypeError(
+            f"{fn}: layer must be a name from model.named_modules() or a module, "
+            f"got {type(layer).__name__}"
+        )
+    if isinstance(layer, nn.Module):
+        name = {id(m): n for n, m in named.items()}.get(id(layer))
+    else:
+        name = layer
+    if name not in named:
+        some = ", ".join(repr(n) for n in list(named)[1:9])
+        raise ValueError(
+            f"{fn}: {layer!r} is not a layer of the model; names look like {some}, ..."
+        )
+    return name
+
+
 def feature_maps(model: nn.Module, x: torch.Tensor, layers) -> dict:
     """x (N, C, H, W), layers (names or modules) -> {name: that layer's output}.
 
@@ -81,18 +102,8 @@ def feature_maps(model: nn.Module, x: torch.Tensor, layers) -> dict:
     _check_model("feature_maps", model)
     _check_images("feature_maps", x)
     named = dict(model.named_modules())
-    names_of = {id(m): n for n, m in named.items()}
     wanted = [layers] if isinstance(layers, str | nn.Module) else list(layers)
-    names = []
-    for layer in wanted:
-        name = names_of.get(id(layer)) if isinstance(layer, nn.Module) else layer
-        if name not in named:
-            some = ", ".join(repr(n) for n in list(named)[1:9])
-            raise ValueError(
-                f"feature_maps: {layer!r} is not a layer of the model; names look "
-                f"like {some}, ..."
-            )
-        names.append(name)
+    names = [_layer_name("feature_maps", model, layer) for layer in wanted]
     maps: dict = {}
 
     def hook(name):
@@ -194,6 +205,86 @@ def occlusion(
     m = mask[:, 0].to(drop.dtype)  # (P, H, W)
     heatmap = torch.einsum("np,phw->nhw", drop, m) / m.sum(0)  # (N, H, W)
     return OcclusionMap(drop.reshape(n, len(rows), len(cols)), heatmap, rows, cols)
+
+
+class ClassActivationMap(NamedTuple):
+    """heatmap (N, H, W): ``cam`` resized to the input's size (bilinear);
+    cam (N, H', W'): ReLU(sum_c weights[:, c] * a[:, c]) at the layer's size;
+    weights (N, C): each channel's gradient of the class score, averaged over its
+    H' W' positions."""
+
+    heatmap: torch.Tensor
+    cam: torch.Tensor
+    weights: torch.Tensor
+
+
+def class_activation_map(
+    model: nn.Module, x: torch.Tensor, target=None, *, layer
+) -> ClassActivationMap:
+    """x (N, C_in, H, W) -> ClassActivationMap(heatmap (N, H, W), cam (N, H', W'),
+    weights (N, C)), where a (N, C, H', W') is the output of ``layer``.
+
+    Grad-CAM (Selvaraju et al. 2017): with z_t the logit of class t = ``target``
+    (None: each image's predicted class; an int; or N ints),
+
+        weights[n, c] = mean over (i, j) of dz_t / da[n, c, i, j],
+        cam[n] = ReLU(sum_c weights[n, c] a[n, c]),
+
+    and ``heatmap`` is ``cam`` resized to H x W by
+    ``F.interpolate(mode="bilinear", align_corners=False)``. When the network ends
+    in global average pooling and one linear layer of weight w_fc (classes, C), as
+    in Zhou et al. 2016, dz_t / da[n, c, i, j] = w_fc[t, c] / (H' W'), so ``cam`` is
+    Zhou's class activation map sum_c w_fc[t, c] a[n, c], after a ReLU, divided by
+    H' W'. ``layer`` is a name from ``model.named_modules()`` or a module; it must
+    run exactly once per forward pass and return (N, C, H', W'). Runs in eval mode;
+    the parameters' ``.grad`` are left untouched.
+    """
+    fn = "class_activation_map"
+    _check_model(fn, model)
+    _check_images(fn, x)
+    a, grad = _output_and_gradient(fn, model, x, target, layer)  # (N, C, H', W') x2
+    weights = grad.mean(dim=(2, 3))  # (N, C)
+    cam = F.relu(torch.einsum("nc,nchw->nhw", weights, a))  # (N, H', W')
+    heatmap = F.interpolate(
+        cam[:, None], size=tuple(x.shape[2:]), mode="bilinear", align_corners=False
+    )[:, 0]  # (N, H, W)
+    return ClassActivationMap(heatmap, cam, weights)
+
+
+def _output_and_gradient(fn: str, model: nn.Module, x, target, layer):
+    """-> (a, dz_t / da): ``layer``'s output (N, C, H', W') and the gradient of the
+    target logits' sum with respect to it, both detached; in eval mode."""
+    module = dict(model.named_modules())[_layer_name(fn, model, layer)]
+    saved: list = []
+
+    def save(mod, inputs, out):
+        if not isinstance(out, torch.Tensor) or out.ndim != 4:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out)
+            raise ValueError(
+                f"{fn}: layer {layer!r} must output feature maps (N, C, H', W'), got "
+                f"{shape}"
+            )
+        saved.append(out)
+        return out.clone()  # later in-place ops (ReLU(inplace=True)) leave it intact
+
+    handle = module.register_forward_hook(save)
+    try:
+        with evaluating(model), torch.enable_grad():
+            x = x.detach().clone().requires_grad_(True)  # so that a has a gradient
+            logits = _logits(fn, model, x)  # (N, classes)
+            if len(saved) != 1:
+                raise ValueError(
+                    f"{fn}: layer {layer!r} ran {len(saved)} times in one forward "
+                    "pass; it must run exactly once"
+                )
+            t = _targets(fn, target, logits)
+            score = logits.gather(1, t[:, None]).sum()  # images are independent
+            (grad,) = torch.autograd.grad(score, saved[0], allow_unused=True)
+    finally:
+        handle.remove()
+    if grad is None:
+        raise ValueError(f"{fn}: the model's output does not depend on layer {layer!r}")
+    return saved[0].detach(), grad
 
 
 def confident_mistakes(probs, y, k: int = 8) -> np.ndarray:

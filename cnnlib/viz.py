@@ -130,7 +130,9 @@ def draw_receptive_fields(kernel, stride, pool, depth, n=64, ax=None):
     )
     ax.set_yticks(range(1, depth + 1), labels, fontsize=8)
     ax.set_xlabel("input sample")
-    ax.set_title(f"kernel {kernel}, stride {stride}, pool {pool}", fontsize=9)
+    ax.set_title(
+        f"kernel k = {kernel}, stride s = {stride}, pool q = {pool}", fontsize=9
+    )
     return ax
 
 

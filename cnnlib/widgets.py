@@ -66,7 +66,7 @@ def receptive_field_explorer(kernel=3, stride=1, pool=1, depth=4):
         show,
         kernel=_slider(kernel, 1, 9, "kernel k"),
         stride=_slider(stride, 1, 3, "stride s"),
-        pool=_slider(pool, 1, 4, "pool p"),
+        pool=_slider(pool, 1, 4, "pool q"),
         depth=_slider(depth, 1, 6, "depth"),
     )
 
@@ -86,5 +86,5 @@ def receptive_field2d_explorer(kernel=3, stride=1, dilation=1, depth=3, pool=1):
         stride=_slider(stride, 1, 3, "stride s"),
         dilation=_slider(dilation, 1, 3, "dilation d"),
         depth=_slider(depth, 1, 5, "depth"),
-        pool=_slider(pool, 1, 3, "pool p"),
+        pool=_slider(pool, 1, 3, "pool q"),
     )

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_exercises_common import assume_contiguous
 
 from cnnlib.exercises._core import ExerciseError
 from cnnlib.exercises.backprop import (
-    check_centred_difference,
     check_conv1d_input_grad,
     check_conv1d_kernel_grad,
-    check_max_pool2d_backward,
 )
 
 
@@ -72,7 +71,7 @@ def test_kernel_grad_answer_passes_and_matches_torch(capsys):
         (lambda x, dy, k: np.convolve(dy, np.ones(k)), "one per input sample"),
         (lambda x, dy, k: np.zeros(k + 1), "should have k = 3 entries"),
         (lambda x, dy, k: kernel_grad(x, dy, k)[None], "1-D array"),
-        (lambda x, dy, k: kernel_grad(x, dy, k) + 0.1, r"dw\[0\] is"),
+        (lambda x, dy, k: kernel_grad(x, dy, k) + 0.1, "off by the same amount"),
     ],
     ids=[
         "flip",
@@ -133,7 +132,7 @@ def test_input_grad_answer_passes_and_matches_torch(capsys):
         (lambda dy, w: np.roll(input_grad(dy, w), 1), "off by one"),
         (lambda dy, w: np.zeros(len(dy) + len(w)), "should have n = n_out"),
         (lambda dy, w: input_grad(dy, w)[None], "1-D array"),
-        (lambda dy, w: input_grad(dy, w) * 1.5, r"dx\[\d\] is"),
+        (lambda dy, w: input_grad(dy, w) * 1.5, "1.5 times the right one"),
     ],
     ids=[
         "no-flip",
@@ -154,121 +153,77 @@ def test_input_grad_diagnoses(wrong, message):
 
 
 # --------------------------------------------------------------------------------------
-# max_pool2d_backward(dy, x, k, stride)
+# kernel gradient: more wrong answers
 
 
-def pool_backward(dy, x, k, stride, pick=np.argmax, spread=None, add=True, swap=False):
-    dx = np.zeros_like(x)
-    for i in range(dy.shape[0]):
-        for j in range(dy.shape[1]):
-            r, c = i * stride, j * stride
-            if spread is not None:
-                dx[r : r + k, c : c + k] += dy[i, j] * spread
-                continue
-            a, b = divmod(int(pick(x[r : r + k, c : c + k])), k)
-            if swap:
-                a, b = b, a
-            dx[r + a, c + b] = (dx[r + a, c + b] if add else 0) + dy[i, j]
-    return dx
+def zeros_like_x(x, dy, k):
+    dw = np.zeros_like(x[:k])  # x's dtype: an int signal truncates dw
+    dw[:] = kernel_grad(x.astype(float), dy, k)
+    return dw
 
 
-def torch_pool_backward(dy, x, k, stride):
-    xt = torch.tensor(x, requires_grad=True)
-    F.max_pool2d(xt[None, None], k, stride).backward(torch.tensor(dy)[None, None])
-    return xt.grad.numpy()
-
-
-def test_max_pool_answer_passes_and_matches_torch(capsys):
-    assert check_max_pool2d_backward(pool_backward)
-    assert check_max_pool2d_backward(torch_pool_backward)
-    assert "correct" in capsys.readouterr().out
+def aliased_patch(x, dy, k):
+    dw = np.zeros(k)
+    for i in range(len(dy)):
+        patch = x[i : i + k]  # a view into x ...
+        patch *= dy[i]  # ... so this scales x itself
+        dw += patch
+    return dw
 
 
 @pytest.mark.parametrize(
     "wrong, message",
     [
-        (lambda dy, x, k, s: pool_backward(dy, x, k, s, spread=1.0), "every element"),
         (
-            lambda dy, x, k, s: pool_backward(dy, x, k, s, spread=1 / k**2),
-            "average pooling",
+            lambda x, dy, k: np.convolve(x, dy, "valid"),
+            "np.convolve\\(x, dy, 'valid'\\) flips dy",
         ),
-        (lambda dy, x, k, s: pool_backward(dy, x, k, s, pick=np.argmin), "minimum"),
-        (lambda dy, x, k, s: pool_backward(dy, x, k, s, add=False), "accumulate"),
-        (lambda dy, x, k, s: pool_backward(dy, x, k, s, swap=True), "swapped"),
-        (lambda dy, x, k, s: np.zeros((2, 2)), "dx has x's shape"),
-        (lambda dy, x, k, s: pool_backward(dy, x, k, s) * 2, r"dx\[\d, \d\] is"),
+        (zeros_like_x, "integer array"),
+        (aliased_patch, "changed its input x in place"),
+        (
+            lambda x, dy, k: kernel_grad(assume_contiguous(x), dy, k),
+            "stored non-contiguously",
+        ),
+        (lambda x, dy, k: kernel_grad(x, dy, k).astype(np.float32), "float32"),
+        (lambda x, dy, k: kernel_grad(x, dy, k) / len(x), "divided by n = 7"),
     ],
-    ids=["spread", "mean", "min", "overwrite", "swap", "shape", "values"],
+    ids=["convolve", "int", "aliased-view", "as-strided", "float32", "divided-by-n"],
 )
-def test_max_pool_diagnoses(wrong, message):
+def test_kernel_grad_new_mistakes(wrong, message):
     with pytest.raises(ExerciseError, match=message):
-        check_max_pool2d_backward(wrong)
+        check_conv1d_kernel_grad(wrong)
 
 
-def test_max_pool_window_offset_is_diagnosed():
-    def local_position(dy, x, k, s):
-        dx = np.zeros_like(x)
-        for i in range(dy.shape[0]):
-            for j in range(dy.shape[1]):
-                window = x[i * s : i * s + k, j * s : j * s + k]
-                dx[np.unravel_index(np.argmax(window), window.shape)] += dy[i, j]
-        return dx
-
-    with pytest.raises(ExerciseError, match="top-left corner"):
-        check_max_pool2d_backward(local_position)
+def test_kernel_grad_correlate_passes():
+    assert check_conv1d_kernel_grad(lambda x, dy, k: np.correlate(x, dy, "valid"))
 
 
-# --------------------------------------------------------------------------------------
-# centred_difference(f, x, eps)
-
-
-def difference(f, x, eps, kind="centred", restore=True, copy=True, scale=1.0):
-    x = x.copy() if copy else x
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x0 = x[i]
-        x[i] = x0 + eps
-        f_plus = f(x)
-        x[i] = x0 - eps if kind == "centred" else x0
-        f_minus = f(x)
-        g[i] = scale * (f_plus - f_minus) / (2 * eps if kind == "centred" else eps)
-        if restore:
-            x[i] = x0
-    return g
-
-
-def test_centred_difference_answer_passes(capsys):
-    assert check_centred_difference(difference)
-    assert check_centred_difference(lambda f, x, eps: difference(f, x, eps, copy=False))
-    assert "correct" in capsys.readouterr().out
+def flips_w_in_place(dy, w):
+    w[:] = w[::-1].copy()
+    return np.correlate(np.pad(dy, len(w) - 1), w, "valid")
 
 
 @pytest.mark.parametrize(
     "wrong, message",
     [
-        (lambda f, x, e: difference(f, x, e, kind="forward"), "forward difference"),
-        (lambda f, x, e: difference(f, x, e, scale=2.0), "twice too large"),
-        (lambda f, x, e: difference(f, x, e, scale=0.5), "half the right size"),
-        (lambda f, x, e: difference(f, x, e, restore=False), "not restored"),
-        (
-            lambda f, x, e: difference(f, x, e, restore=False, copy=False),
-            "x was left changed",
-        ),
-        (lambda f, x, e: difference(f, x, 1e-6), "use the step eps"),
-        (lambda f, x, e: difference(f, x, e).ravel(), "x's shape"),
-        (lambda f, x, e: difference(f, x, e) + 1e-3, "entry"),
+        (lambda dy, w: np.convolve(dy, w, "full")[1:-1], "k - 1 zeros on EACH side"),
+        (lambda dy, w: np.pad(np.convolve(dy, w, "full"), 1), "padded dy with 3 zeros"),
+        (flips_w_in_place, "changed its input w in place: its entries were reversed"),
+        (lambda dy, w: input_grad(dy, w).astype(int), "integer array"),
+        (lambda dy, w: input_grad(assume_contiguous(dy), w), "stored non-contiguously"),
+        (lambda dy, w: input_grad(dy, w) / len(w), "divided by k = 3"),
+        (lambda dy, w: np.roll(input_grad(dy, w), -1), "off by one"),
     ],
     ids=[
-        "forward",
-        "scale2",
-        "scale-half",
-        "no-restore",
-        "mutated",
-        "eps",
-        "shape",
-        "values",
+        "pad-k-2",
+        "pad-k",
+        "mutates-w",
+        "int",
+        "as-strided",
+        "divided-by-k",
+        "shift-left",
     ],
 )
-def test_centred_difference_diagnoses(wrong, message):
+def test_input_grad_new_mistakes(wrong, message):
     with pytest.raises(ExerciseError, match=message):
-        check_centred_difference(wrong)
+        check_conv1d_input_grad(wrong)

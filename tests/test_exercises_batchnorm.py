@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+import torch
+from test_exercises_common import assume_contiguous
 
 from cnnlib.exercises._core import ExerciseError
 from cnnlib.exercises.batchnorm import (
     check_batch_norm_backward,
     check_batch_norm_forward,
-    check_update_running_stats,
 )
 
 AXES = (0, 2, 3)
@@ -58,7 +59,7 @@ def test_forward_correct_answer_passes(capsys):
         (lambda x, g, b, e: forward(x, g, b, e, swap=True), "swapped"),
         (lambda x, g, b, e: forward(x, 1 + 0 * g, 0 * b, e), "returned x_hat"),
         (lambda x, g, b, e: forward(x, g, b, e)[:, :, :-1], "x's shape"),
-        (lambda x, g, b, e: forward(x, g, b, e) + 1e-3, "expected"),
+        (lambda x, g, b, e: forward(x, g, b, e) + 1e-3, "off by the same amount"),
         (lambda x, g, b, e: (forward(x, g, b, e), None), "not a tuple"),
     ],
     ids=[
@@ -159,50 +160,150 @@ def test_backward_wants_three_arrays():
 
 
 # --------------------------------------------------------------------------------------
-# update_running_stats(running_mean, running_var, x, momentum) -> (mean, var)
+# forward: more wrong answers
 
 
-def running(rm, rv, x, momentum, mistake=None):
-    mu = x.mean(AXES)
-    var = x.var(AXES, ddof=0 if mistake == "biased" else 1)
-    if mistake == "bessel-with-N":
-        var = x.var(AXES) * len(x) / (len(x) - 1)
-    if mistake == "reversed":
-        return (1 - momentum) * mu + momentum * rm, (1 - momentum) * var + momentum * rv
-    if mistake == "std":
-        var = np.sqrt(var)
-    if mistake == "batch":
-        return mu, var
-    if mistake == "shape":
-        return x.mean((0, 2)), var
-    return (1 - momentum) * rm + momentum * mu, (1 - momentum) * rv + momentum * var
+def normalises_in_place(x, gamma, beta, eps):
+    x -= x.mean(axis=AXES, keepdims=True)
+    x /= np.sqrt(x.var(axis=AXES, keepdims=True) + eps)
+    return per_channel(gamma) * x + per_channel(beta)
 
 
-def test_running_stats_correct_answer_passes(capsys):
-    assert check_update_running_stats(running)
-    assert "correct" in capsys.readouterr().out
+def reshaped_stats(x, gamma, beta, eps):
+    flat = x.reshape(x.shape[1], -1)  # groups values by position, not by channel
+    mu = flat.mean(axis=1).reshape(1, -1, 1, 1)
+    var = flat.var(axis=1).reshape(1, -1, 1, 1)
+    return per_channel(gamma) * (x - mu) / np.sqrt(var + eps) + per_channel(beta)
+
+
+def with_torch(x, gamma, beta, eps):
+    bn = torch.nn.BatchNorm2d(x.shape[1], eps=eps)
+    with torch.no_grad():
+        bn.weight[:], bn.bias[:] = torch.tensor(gamma), torch.tensor(beta)
+        return bn(torch.tensor(x, dtype=torch.float32))
 
 
 @pytest.mark.parametrize(
-    "mistake, message",
+    "wrong, message",
     [
-        ("reversed", "other way round"),
-        ("biased", "biased batch variance"),
-        ("std", "standard deviations"),
-        ("batch", "returned the batch statistics"),
-        ("shape", "new_mean must have shape"),
-        ("bessel-with-N", "divides by N - 1"),
+        (normalises_in_place, "changed its input x in place"),
+        (reshaped_stats, "reshape\\(C, -1\\) does not group the values by channel"),
+        (lambda x, g, b, e: forward(x, g, b, 1e-5), "not a fixed 1e-5"),
+        (
+            lambda x, g, b, e: (
+                per_channel(g) * (forward(x, 1 + 0 * g, 0 * b, e) + per_channel(b))
+            ),
+            "beta is scaled too",
+        ),
+        (with_torch, "float32"),
+        (
+            lambda x, g, b, e: forward(assume_contiguous(x), g, b, e),
+            "stored non-contiguously",
+        ),
+        (lambda x, g, b, e: forward(x, g, b, e) * np.nan, "nan or inf"),
+    ],
+    ids=[
+        "in-place",
+        "reshape",
+        "fixed-eps",
+        "beta-scaled",
+        "torch-float32",
+        "as-strided",
+        "nan",
     ],
 )
-def test_running_stats_diagnoses(mistake, message):
+def test_forward_new_mistakes(wrong, message):
     with pytest.raises(ExerciseError, match=message):
-        check_update_running_stats(lambda *args: running(*args, mistake=mistake))
+        check_batch_norm_forward(wrong)
 
 
-def test_running_stats_other_errors():
-    with pytest.raises(ExerciseError, match="return the pair"):
-        check_update_running_stats(lambda rm, rv, x, mo: rm)
-    with pytest.raises(ExerciseError, match="new_var at index"):
-        check_update_running_stats(
-            lambda *args: (running(*args)[0], running(*args)[1] + 0.1)
-        )
+def test_forward_torch_in_float64_passes():
+    def torch64(x, gamma, beta, eps):
+        bn = torch.nn.BatchNorm2d(x.shape[1], eps=eps).double()
+        with torch.no_grad():
+            bn.weight[:], bn.bias[:] = torch.tensor(gamma), torch.tensor(beta)
+            return bn(torch.tensor(x))
+
+    assert check_batch_norm_forward(torch64)
+
+
+# --------------------------------------------------------------------------------------
+# backward: more wrong answers
+
+
+def backward_with(**changes):
+    """The compact formula with one term changed."""
+
+    def grad(dy, x, gamma, eps):
+        sigma = np.sqrt(x.var(axis=AXES, keepdims=True) + eps)
+        x_hat = (x - mean(x)) / sigma
+        scale = changes.get("scale", per_channel(gamma) / sigma)
+        means = changes.get("means", AXES)
+        m_dy = dy.mean(axis=means, keepdims=True)
+        m_dyx = (dy * x_hat).mean(axis=means, keepdims=True)
+        dx = scale * (dy - changes.get("mu_sign", 1) * m_dy - x_hat * m_dyx)
+        return dx, (dy * x_hat).sum(AXES), dy.sum(AXES)
+
+    return grad
+
+
+def dy_scaled_in_place(dy, x, gamma, eps):
+    dy *= per_channel(gamma)  # folds gamma into dy ... of the caller
+    dx, dgamma, dbeta = backward(dy, x, 1 + 0 * gamma, eps)
+    return dx, dgamma / gamma, dbeta / gamma
+
+
+def swapped_params(dy, x, gamma, eps):
+    dx, dgamma, dbeta = backward(dy, x, gamma, eps)
+    return dx, dbeta, dgamma
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda dy, x, g, e: backward_with(scale=per_channel(g))(dy, x, g, e),
+            "missing the factor 1 / sigma",
+        ),
+        (backward_with(mu_sign=-1), "the path through mu has the wrong sign"),
+        (backward_with(means=(0,)), "the means in dx are over N only"),
+        (dy_scaled_in_place, "changed its input dy in place"),
+        (
+            swapped_params,
+            r"(?s)dgamma is sum\(dy\): that is dbeta.*\n.*dbeta is sum\(dy \* x_hat\)",
+        ),
+        (
+            lambda dy, x, g, e: tuple(
+                v.astype(np.float32) for v in backward(dy, x, g, e)
+            ),
+            "dx: your result is float32|your result is float32",
+        ),
+        (
+            lambda dy, x, g, e: backward(dy, assume_contiguous(x), g, e),
+            "stored non-contiguously",
+        ),
+    ],
+    ids=[
+        "no-1/sigma",
+        "mu-sign",
+        "means-over-N",
+        "mutates-dy",
+        "both-params-swapped",
+        "float32",
+        "as-strided",
+    ],
+)
+def test_backward_new_mistakes(wrong, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_batch_norm_backward(wrong)
+
+
+def test_backward_blames_only_the_wrong_output():
+    def dgamma_wrong(dy, x, gamma, eps):
+        dx, dgamma, dbeta = backward(dy, x, gamma, eps)
+        return dx, (dy * x).sum(AXES), dbeta
+
+    with pytest.raises(ExerciseError) as err:
+        check_batch_norm_backward(dgamma_wrong)
+    assert "dgamma is sum(dy * x)" in str(err.value)
+    assert "dx" not in str(err.value) and "dbeta" not in str(err.value)

@@ -3,18 +3,39 @@
 The chapter files (test_exercises_*.py) feed each checker right and wrong answers;
 this file checks the behaviour they all share: a stub that still raises
 NotImplementedError is reported as "not implemented yet" (the student edition relies
-on it), and passing something other than a function is a TypeError.
+on it), passing something other than a function is a TypeError, and the notebooks'
+own solutions, changed to modify their inputs in place or to assume contiguous
+arrays, are caught and told so. It also holds the helpers the chapter files share.
 """
 
+from pathlib import Path
+
+import nbformat
+import numpy as np
 import pytest
 
 import cnnlib.exercises as ex
+from cnnlib.exercises._core import describe_change, noncontiguous
 
 CHECKERS = [getattr(ex, name) for name in ex.__all__ if name.startswith("check_")]
+NOTEBOOKS = sorted(
+    (Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb")
+)
 
 
 def stub(*args, **kwargs):
     raise NotImplementedError("Exercise: write this function")
+
+
+def assume_contiguous(a):
+    """What np.lib.stride_tricks.as_strided with item-size strides reads: right for
+    a C-contiguous array, scrambled for a strided or transposed view."""
+    if not isinstance(a, np.ndarray) or a.flags.c_contiguous or a.ndim == 0:
+        return a
+    strides = [a.itemsize] * a.ndim
+    for i in range(a.ndim - 2, -1, -1):
+        strides[i] = strides[i + 1] * a.shape[i + 1]
+    return np.lib.stride_tricks.as_strided(a, a.shape, strides, writeable=False).copy()
 
 
 def test_every_chapter_exports_its_checkers():
@@ -25,9 +46,10 @@ def test_every_chapter_exports_its_checkers():
         "check_conv1d_kernel_grad",  # 04
         "check_conv_volume",  # 05
         "check_batch_norm_forward",  # 07
+        "check_fold_batch_norm",  # 07
     ):
         assert expected in names
-    assert len(names) == len(CHECKERS) >= 22
+    assert len(names) == len(CHECKERS) >= 23
 
 
 @pytest.mark.parametrize("check", CHECKERS, ids=lambda c: c.__name__)
@@ -41,3 +63,117 @@ def test_a_stub_is_not_implemented_yet(check, capsys):
 def test_a_checker_wants_a_function(check, not_a_function):
     with pytest.raises(TypeError, match="pass your function itself"):
         check(not_a_function)
+
+
+@pytest.mark.parametrize("check", CHECKERS, ids=lambda c: c.__name__)
+def test_a_function_that_forgets_to_return_is_told(check):
+    with pytest.raises(ex.ExerciseError, match="returned None"):
+        check(lambda *args, **kwargs: None)
+
+
+# --------------------------------------------------------------------------------------
+# The notebooks' solutions, made wrong in two ways every checker must see
+
+
+def _solutions():
+    """(solution source, check source) for every exercise, named notebook:cell."""
+    found = []
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        for i, cell in enumerate(cells):
+            if "solution" in cell.metadata.get("tags", []):
+                check = next(c for c in cells[i + 1 :] if c.cell_type == "code")
+                found.append(
+                    pytest.param(cell.source, check.source, id=f"{path.stem}:{i}")
+                )
+    return found
+
+
+def _run(solution, check, wrap):
+    """Run the check cell on the solution's function, wrapped by ``wrap``."""
+    namespace = {"np": np, **{c.__name__: c for c in CHECKERS}}
+    before = set(namespace)
+    exec(compile(solution, "<solution>", "exec"), namespace)
+    for name in set(namespace) - before:
+        if callable(namespace[name]) and not name.startswith("_"):
+            namespace[name] = wrap(namespace[name])
+    exec(compile(check, "<check>", "exec"), namespace)
+
+
+def _changes_its_inputs(f):
+    def changed(*args, **kwargs):
+        result = f(*args, **kwargs)
+        for a in args:
+            if isinstance(a, np.ndarray) and a.size and a.dtype.kind == "f":
+                a.flat[0] += 1.0
+            elif isinstance(a, list) and a:
+                a.pop()
+        return result
+
+    changed.__name__ = f.__name__
+    return changed
+
+
+def _assumes_contiguous(f):
+    def scrambled(*args, **kwargs):
+        return f(*(assume_contiguous(a) for a in args), **kwargs)
+
+    scrambled.__name__ = f.__name__
+    return scrambled
+
+
+def _takes_arrays(check_source):
+    scalars_only = (
+        "dense_params",
+        "conv2d_params",
+        "output_size",
+        "conv_pool_length",
+        "parameter_counts",
+        "conv_volume",
+        "edge_kernel",
+    )
+    return not any(name in check_source for name in scalars_only)
+
+
+@pytest.mark.parametrize("solution, check", _solutions())
+def test_every_checker_sees_an_input_changed_in_place(solution, check, capsys):
+    if not _takes_arrays(check):
+        pytest.skip("numbers only: nothing the function could change in place")
+    with pytest.raises(ex.ExerciseError, match="changed its input .* in place"):
+        _run(solution, check, _changes_its_inputs)
+
+
+@pytest.mark.parametrize("solution, check", _solutions())
+def test_every_checker_tries_non_contiguous_arrays(solution, check, capsys):
+    if not _takes_arrays(check) or "receptive_field" in check:
+        pytest.skip("no array arguments")
+    with pytest.raises(ex.ExerciseError, match="stored non-contiguously"):
+        _run(solution, check, _assumes_contiguous)
+
+
+# --------------------------------------------------------------------------------------
+# The shared machinery itself
+
+
+def test_noncontiguous_keeps_values_and_drops_contiguity():
+    for a in (np.arange(5.0), np.arange(12.0).reshape(3, 4), np.ones((2, 3, 4))):
+        b = noncontiguous(a)
+        assert np.array_equal(a, b) and not b.flags.c_contiguous
+
+
+@pytest.mark.parametrize(
+    "before, after, message",
+    [
+        (np.arange(4.0), np.arange(4.0)[::-1], "reversed"),
+        (np.arange(1.0, 4.0), np.zeros(3), "zeros"),
+        (np.arange(4.0), np.array([0.0, 1, 5, 3]), r"entry \[2\] was 2.0 and is now 5"),
+        (np.arange(4.0), np.arange(4.0).reshape(1, 4), "shape changed"),
+        ([(3, 1), (5, 2)], [(5, 2), (3, 1)], "reversed"),
+        ([(3, 1), (5, 2)], [(3, 1)], "lost 1 of its 2 items"),
+    ],
+)
+def test_describe_change_says_what_changed(before, after, message):
+    import re
+
+    assert re.search(message, describe_change(before, after))
+    assert describe_change(before, before) is None

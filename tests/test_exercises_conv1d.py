@@ -1,16 +1,14 @@
 """The 1D chapter's checkers name the mistake: feed them typical wrong answers."""
 
-import math
-
 import numpy as np
 import pytest
+import scipy.ndimage
+from test_exercises_common import assume_contiguous
 
 from cnnlib.exercises._core import ExerciseError
 from cnnlib.exercises.conv1d import (
-    check_conv_pool_length,
     check_moving_average,
     check_parameter_counts,
-    check_receptive_field,
 )
 
 
@@ -71,7 +69,7 @@ def test_moving_average_correct_answer_passes(capsys):
         (lambda x, m: window(x, m, lo=-(m // 2), width=m + 1), "window holds"),
         (lambda x, m: window(x, m)[None], "1-D array"),
         (lambda x, m: window(x, m)[:-1], "same length as x"),
-        (lambda x, m: window(x, m) + 1e-3, "expected"),
+        (lambda x, m: window(x, m) + 1e-3, "off by the same amount"),
     ],
     ids=[
         "valid",
@@ -90,6 +88,80 @@ def test_moving_average_correct_answer_passes(capsys):
 def test_moving_average_diagnoses(wrong, message):
     with pytest.raises(ExerciseError, match=message):
         check_moving_average(wrong)
+
+
+def zeros_like_x(x, m):
+    """The output takes x's dtype: for integer samples every mean is truncated."""
+    y = np.zeros_like(x)
+    y[:] = window(x.astype(float), m)
+    return y
+
+
+def cumsum_in_place(x, m):
+    c = np.cumsum(np.pad(x, (m + 1, m)))
+    np.cumsum(x, out=x)  # an idea abandoned halfway: x is now a running sum
+    return (c[2 * m + 1 :] - c[: -2 * m - 1]) / (2 * m + 1)
+
+
+def negative_start(x, m):
+    return np.array([x[t - m : t + m + 1].sum() / (2 * m + 1) for t in range(len(x))])
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (zeros_like_x, "integer array .*fractions were cut off"),
+        (
+            lambda x, m: np.convolve(x, np.ones(2 * m + 1) / (2 * m + 1), "same"),
+            r"'same'\) returns max\(n, 2h \+ 1\) values",
+        ),
+        (
+            lambda x, m: window(x, m) * (2 * m + 1) / (2 * m) if m else x,
+            "divided by 2h",
+        ),
+        (negative_start, "counts from the END of x"),
+        (cumsum_in_place, "changed its input x in place"),
+        (lambda x, m: window(x, m).astype(np.float32), "float32"),
+        (lambda x, m: window(assume_contiguous(x), m), "stored non-contiguously"),
+        (
+            lambda x, m: scipy.ndimage.uniform_filter1d(x, 2 * m + 1, mode="constant"),
+            "integer array",
+        ),
+        (
+            lambda x, m: np.array(
+                [x[max(t - m, 0) : t + m + 1].mean() for t in range(len(x))]
+            ),
+            "number of samples inside",
+        ),
+    ],
+    ids=[
+        "zeros-like-int",
+        "np-same",
+        "divide-2m",
+        "negative-start",
+        "mutates-x",
+        "float32",
+        "as-strided",
+        "uniform-filter-int",
+        "clipped-mean",
+    ],
+)
+def test_moving_average_new_mistakes(wrong, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_moving_average(wrong)
+
+
+def test_moving_average_library_answers_pass():
+    assert check_moving_average(
+        lambda x, m: scipy.ndimage.uniform_filter1d(
+            x.astype(float), 2 * m + 1, mode="constant"
+        )
+    )
+    assert check_moving_average(
+        lambda x, m: np.convolve(
+            np.pad(x, m), np.ones(2 * m + 1) / (2 * m + 1), "valid"
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -142,8 +214,8 @@ def test_parameter_counts_correct_answer_passes(capsys):
             lambda n, ci, co, k: (dense_ok(n, ci, co, k), co * ci * (k + 1)),
             "not one per input channel",
         ),
-        (lambda n, ci, co, k: (dense_ok(n, ci, co, k), 7), "conv: expected"),
-        (lambda n, ci, co, k: (7, conv_ok(n, ci, co, k)), "dense: expected"),
+        (lambda n, ci, co, k: (dense_ok(n, ci, co, k), 7), "conv: you return 7"),
+        (lambda n, ci, co, k: (7, conv_ok(n, ci, co, k)), "dense: you return 7"),
     ],
     ids=[
         "swapped",
@@ -164,91 +236,76 @@ def test_parameter_counts_diagnoses(wrong, message):
         check_parameter_counts(wrong)
 
 
-# --------------------------------------------------------------------------------------
-# receptive_field(layers)
-
-
-def rf(layers):
-    r, j = 1, 1
-    for k, s in layers:
-        r, j = r + (k - 1) * j, j * s
-    return r
-
-
-def test_receptive_field_correct_answer_passes(capsys):
-    assert check_receptive_field(rf)
-    assert "correct" in capsys.readouterr().out
-
-
-def jumps_including_current(layers):
-    r, j = 1, 1
-    for k, s in layers:
-        j *= s
-        r += (k - 1) * j
-    return r
-
-
-def k_instead_of_k_minus_1(layers):
-    r, j = 0, 1
-    for k, s in layers:
-        r, j = r + k * j, j * s
-    return r
-
-
 @pytest.mark.parametrize(
     "wrong, message",
     [
-        (lambda layers: 1 + sum(k - 1 for k, _ in layers), "strides ignored"),
-        (jumps_including_current, "up to and including the current layer"),
-        (k_instead_of_k_minus_1, "off by one per layer"),
-        (lambda layers: math.prod(k for k, _ in layers), "not multiplication"),
-        (lambda layers: math.prod(s for _, s in layers), "that is the jump"),
-        (lambda layers: float(rf(layers)), "return an int"),
-        (lambda layers: rf(layers) + 2, "expected"),
-    ],
-    ids=["no-strides", "current-stride", "k", "product", "jump", "float", "other"],
-)
-def test_receptive_field_diagnoses(wrong, message):
-    with pytest.raises(ExerciseError, match=message):
-        check_receptive_field(wrong)
-
-
-# --------------------------------------------------------------------------------------
-# conv_pool_length(n, k, stride, padding, pool)
-
-
-def length_ok(n, k, s, p, q):
-    return ((n + 2 * p - k) // s + 1) // q
-
-
-def test_conv_pool_length_correct_answer_passes(capsys):
-    assert check_conv_pool_length(length_ok)
-    assert "correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (lambda n, k, s, p, q: math.ceil(((n + 2 * p - k) // s + 1) / q), "not ceil"),
-        (lambda n, k, s, p, q: ((n + 2 * p - k) // s) // q, "forgot the \\+1"),
-        (lambda n, k, s, p, q: ((n + p - k) // s + 1) // q, "padding counted once"),
-        (lambda n, k, s, p, q: (n + 2 * p - k) // s + 1, "pooling is missing"),
-        (lambda n, k, s, p, q: (n + 2 * p - k + 1) // q, "stride is missing"),
-        (lambda n, k, s, p, q: (n // q + 2 * p - k) // s + 1, "pooled before"),
-        (lambda n, k, s, p, q: ((n + 2 * p - k) / s + 1) / q, "take the floor"),
-        (lambda n, k, s, p, q: length_ok(n, k, s, p, q) + 3, "expected"),
+        (
+            lambda n, ci, co, k: (dense_ok(n, ci, co, k), co * ci * k + 1),
+            "conv: .*one shared bias",
+        ),
+        (
+            lambda n, ci, co, k: (dense_ok(n, ci, co, k), co * ci * k + ci),
+            "conv: .*not the c_in input",
+        ),
+        (
+            lambda n, ci, co, k: (dense_ok(n, ci, co, k), co * (ci * k * k + 1)),
+            "conv: .*not k \\* k",
+        ),
+        (
+            lambda n, ci, co, k: (dense_ok(n, ci, co, k), co * (ci + k) + co),
+            "conv: .*you added c_in and k",
+        ),
+        (
+            lambda n, ci, co, k: (ci * n * co * n + 1, conv_ok(n, ci, co, k)),
+            "dense: .*not one shared bias",
+        ),
+        (
+            lambda n, ci, co, k: (ci * n + co * n + co * n, conv_ok(n, ci, co, k)),
+            "dense: .*you added",
+        ),
+        (
+            lambda n, ci, co, k: (ci * co + co * n, conv_ok(n, ci, co, k)),
+            "dense: .*not c_in \\* c_out",
+        ),
+        (
+            lambda n, ci, co, k: (
+                ci * n * co * n + ci * n + co * n,
+                conv_ok(n, ci, co, k),
+            ),
+            "dense: .*inputs too",
+        ),
+        (
+            lambda n, ci, co, k: (ci * n * co * n, co * ci * k),
+            "(?s)dense: .*left them out.*\nconv: .*one bias: add c_out",
+        ),
+        (
+            lambda n, ci, co, k: (dense_ok(n, ci, co, k), 2.5),
+            "conv: returned 2.5, a fraction",
+        ),
     ],
     ids=[
-        "ceil",
-        "plus-one",
-        "padding",
-        "no-pool",
-        "no-stride",
-        "order",
-        "float",
-        "other",
+        "conv-shared-bias",
+        "conv-input-bias",
+        "conv-k2",
+        "conv-added",
+        "dense-shared-bias",
+        "dense-added",
+        "dense-no-positions",
+        "dense-both-biases",
+        "both-wrong",
+        "fraction",
     ],
 )
-def test_conv_pool_length_diagnoses(wrong, message):
+def test_parameter_counts_new_mistakes(wrong, message):
     with pytest.raises(ExerciseError, match=message):
-        check_conv_pool_length(wrong)
+        check_parameter_counts(wrong)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "symmetric", "wrap"])
+def test_moving_average_names_the_padding_mode(mode):
+    def padded(x, m):
+        xp = np.pad(x.astype(float), m, mode=mode) if len(x) > m else np.pad(x, m) * 1.0
+        return np.convolve(xp, np.ones(2 * m + 1) / (2 * m + 1), "valid")
+
+    with pytest.raises(ExerciseError, match=f"mode='{mode}'|repeating the end"):
+        check_moving_average(padded)

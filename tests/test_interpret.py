@@ -1,5 +1,5 @@
-"""feature_maps, saliency, occlusion and confident_mistakes on models whose right
-answers are known by construction."""
+"""feature_maps, saliency, occlusion, class_activation_map and confident_mistakes on
+models whose right answers are known by construction."""
 
 import matplotlib
 
@@ -9,10 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from cnnlib import viz  # noqa: E402
 from cnnlib.interpret import (  # noqa: E402
+    class_activation_map,
     confident_mistakes,
     feature_maps,
     occlusion,
@@ -161,6 +163,112 @@ def test_feature_maps_removes_hooks_on_error():
     with pytest.raises(RuntimeError, match="boom"):
         feature_maps(model, torch.zeros(1, 1, 5, 5), "conv")
     assert not model.conv._forward_hooks
+
+
+def _gap_cnn(inplace=False):
+    """conv -> ReLU -> conv -> ReLU ("3": the maps A) -> global average pool -> linear:
+    Zhou et al.'s CAM architecture, in float64, with dropout to be switched off."""
+    torch.manual_seed(1)
+    return nn.Sequential(
+        nn.Conv2d(2, 5, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(5, 6, 3, stride=2),
+        nn.ReLU(inplace=inplace),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(6, 4),
+    ).double()
+
+
+def test_grad_cam_equals_zhou_cam_on_a_gap_network():
+    model = _gap_cnn().train()
+    x = torch.randn(3, 2, 11, 9, dtype=torch.float64)
+    target = [3, 0, 2]
+    out = class_activation_map(model, x, target, layer="3")
+    assert model.training and all(p.grad is None for p in model.parameters())
+    with torch.no_grad():
+        a = model[:4](x)  # (3, 6, 5, 4): the maps the linear layer averages
+    h, w = a.shape[2:]
+    v = model[-1].weight  # (4 classes, 6 channels)
+    zhou = torch.einsum("nc,nchw->nhw", v[target], a)  # Zhou et al. 2016, no ReLU
+    assert (zhou < 0).any() and (zhou > 0).any()  # so that the ReLU matters
+    assert out.cam.shape == (3, h, w) and out.weights.shape == (3, 6)
+    assert torch.allclose(out.weights * (h * w), v[target], rtol=1e-12, atol=0)
+    assert torch.allclose(out.cam * (h * w), zhou.clamp(min=0), rtol=1e-12, atol=1e-15)
+    # heatmap: the cam resized bilinearly to the input's 11 x 9
+    up = F.interpolate(out.cam[:, None], (11, 9), mode="bilinear", align_corners=False)
+    assert out.heatmap.shape == (3, 11, 9) and torch.equal(out.heatmap, up[:, 0])
+    # the module itself, a single int target and the default (predicted) target
+    by_module = class_activation_map(model, x, 0, layer=model[3])
+    assert torch.allclose(by_module.weights, v[0].expand(3, 6) / (h * w))
+    pred = model.eval()(x).argmax(1)
+    default = class_activation_map(model, x, layer="3")
+    assert torch.equal(default.cam, class_activation_map(model, x, pred, layer="3").cam)
+
+
+def test_grad_cam_matches_autograd_without_gap():
+    """On a flatten + linear head the weights are the averaged gradients; an in-place
+    ReLU after the layer must not change what was saved of it."""
+    model = _tiny_cnn()  # conv "0" -> ReLU -> dropout -> pool -> flatten -> linear
+    inplace = _tiny_cnn()
+    inplace[1] = nn.ReLU(inplace=True)
+    x = torch.randn(2, 2, 8, 10, dtype=torch.float64)
+    a = model[0](x).detach().requires_grad_(True)  # (2, 4, 8, 10)
+    score = model.eval()[1:](a)[[0, 1], [1, 2]].sum()
+    (grad,) = torch.autograd.grad(score, a)
+    weights = grad.mean((2, 3))  # (2, 4)
+    expected = torch.relu((weights[:, :, None, None] * a).sum(1)).detach()
+    for net in (model, inplace):
+        out = class_activation_map(net, x, [1, 2], layer="0")
+        assert torch.allclose(out.weights, weights, rtol=1e-12, atol=1e-15)
+        assert torch.allclose(out.cam, expected, rtol=1e-12, atol=1e-15)
+        # the layer has the input's size: the bilinear resize changes nothing
+        assert torch.allclose(out.heatmap, out.cam, rtol=1e-12, atol=1e-15)
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.unused = nn.Conv2d(1, 2, 3), nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2, 3)
+
+    def forward(self, x):
+        self.unused(x)
+        return self.fc(self.conv(self.conv(x[:, :1]).sum(1, keepdim=True)).mean((2, 3)))
+
+
+def test_class_activation_map_errors():
+    model = _gap_cnn()
+    x = torch.zeros(2, 2, 8, 8, dtype=torch.float64)
+    fn = "class_activation_map"
+    with pytest.raises(TypeError, match=f"{fn}: model must be an nn.Module"):
+        class_activation_map(lambda t: t, x, layer="3")
+    with pytest.raises(TypeError, match=f"{fn}: x must be a torch.Tensor"):
+        class_activation_map(model, x.numpy(), layer="3")
+    with pytest.raises(ValueError, match=rf"{fn}: x must be .* \(2, 8, 8\)"):
+        class_activation_map(model, x[0], layer="3")
+    with pytest.raises(ValueError, match=f"{fn}: 'conv9' is not a layer"):
+        class_activation_map(model, x, layer="conv9")
+    with pytest.raises(ValueError, match=f"{fn}: .* is not a layer"):
+        class_activation_map(model, x, layer=nn.ReLU())  # a module of another model
+    with pytest.raises(TypeError, match=f"{fn}: layer must be a name .* got int"):
+        class_activation_map(model, x, layer=3)
+    with pytest.raises(ValueError, match=rf"{fn}: layer '5' must output feature maps"):
+        class_activation_map(model, x, layer="5")  # flatten: (N, 6)
+    with pytest.raises(ValueError, match=r"target classes must be in \[0, 3\]"):
+        class_activation_map(model, x, 4, layer="3")
+    with pytest.raises(ValueError, match="target must be None, an int or 2 ints"):
+        class_activation_map(model, x, [0, 1, 2], layer="3")
+    with pytest.raises(TypeError, match="required keyword-only argument: 'layer'"):
+        class_activation_map(model, x)  # the layer has no default
+    two = TwoHeads().double()
+    y = torch.zeros(1, 1, 9, 9, dtype=torch.float64)
+    with pytest.raises(ValueError, match=f"{fn}: layer 'conv' ran 2 times"):
+        class_activation_map(two, y, layer="conv")
+    with pytest.raises(ValueError, match=f"{fn}: the model's output does not depend"):
+        class_activation_map(two, y, layer="unused")
+    assert not any(m._forward_hooks for m in two.modules())
 
 
 def test_confident_mistakes():

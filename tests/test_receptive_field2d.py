@@ -148,6 +148,6 @@ def test_figure_and_widget():
         "stride s",
         "dilation d",
         "depth",
-        "pool p",
+        "pool q",
     ]
     plt.close("all")

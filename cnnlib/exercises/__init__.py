@@ -1,7 +1,9 @@
 """Checkers for the book's exercises: they name the mistake, not just "incorrect".
 
-See :mod:`cnnlib.exercises._core` for how every checker reports; each chapter's
-checkers are in a module of their own.
+See :mod:`cnnlib.exercises._core` for how every checker reports and what every
+checker checks whatever its exercise (inputs left unchanged, non-contiguous arrays);
+:mod:`cnnlib.exercises._diagnose` and :mod:`cnnlib.exercises._formulas` hold the
+diagnoses they share. Each chapter's checkers are in a module of their own.
 """
 
 from ._core import NOT_IMPLEMENTED, ExerciseError
@@ -14,6 +16,7 @@ from .backprop import (
 from .batchnorm import (
     check_batch_norm_backward,
     check_batch_norm_forward,
+    check_fold_batch_norm,
     check_update_running_stats,
 )
 from .conv import check_conv1d, check_conv_matrix, check_edge_kernel, check_output_size
@@ -46,6 +49,7 @@ __all__ = [
     "check_conv_pool_length",
     "check_dense_params",
     "check_edge_kernel",
+    "check_fold_batch_norm",
     "check_moving_average",
     "check_output_size",
     "check_parameter_counts",

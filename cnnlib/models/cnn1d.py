@@ -184,7 +184,12 @@ class SpokenDigitCNN(nn.Module):
     strongest response wherever it occurs, so a word is recognised wherever it is
     in the clip; a linear layer gives the logits. At 8 kHz with the defaults the
     last convolution sees 1,864 samples (233 ms) of the waveform, one position
-    every 512 samples; 21,226 parameters.
+    every 512 samples; 21,226 parameters. The pooled features are exactly
+    shift-invariant only for shifts by multiples of that total stride of 512
+    samples (64 ms); other shifts change them through aliasing (chapter 03
+    measures it). With 8,000-sample clips the second and third poolings drop the
+    positions that do not fill a window, so the last 156 samples reach no output;
+    a length that is a multiple of 512, such as 8,192, is read to the end.
     """
 
     def __init__(
