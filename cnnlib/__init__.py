@@ -30,6 +30,7 @@ from .runtime import (
     setup,
     thread_count,
 )
+from .spectral import fft_conv1d, fft_conv2d
 
 __version__ = "0.1.0"
 
@@ -49,6 +50,8 @@ __all__ = [
     "conv_transpose2d_naive",
     "convolve1d",
     "convolve2d",
+    "fft_conv1d",
+    "fft_conv2d",
     "full_scale",
     "get_patches",
     "limit_threads",

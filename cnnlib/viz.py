@@ -1,11 +1,17 @@
-"""Figures the chapters share: the sliding window, and matrices drawn as grids."""
+"""Figures the chapters share: the sliding window, matrices drawn as grids, receptive
+fields, filters and feature maps, and how a strided convolution treats a shift."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from ._checks import as_float, check_int, check_layout, is_int
+from .conv import conv1d
+from .grad import relative_error
 from .matrices import conv_output_size
 from .receptive_field import (
     conv_stack,
@@ -286,3 +292,129 @@ def show_heatmap(image, heat, ax=None, alpha=0.5, title=None, cmap="inferno"):
     if title:
         ax.set_title(title, fontsize=8)
     return ax
+
+
+class ShiftEquivariance(NamedTuple):
+    """What :func:`draw_shift_equivariance` measured (feature maps (n / s,))."""
+
+    y: np.ndarray  # g(x): the feature map of x
+    y_shifted: np.ndarray  # g(T_v x): the feature map of the shifted input
+    predicted: np.ndarray  # T_u g(x), u = v / s, or the best whole shift u
+    out_shift: int  # u
+    error: float  # relative_error(predicted, y_shifted)
+    error_fractional: float  # against g(x) shifted by v / s, band-limited
+    axes: np.ndarray  # the three panels
+
+
+def _periodic_conv1d(x, w):
+    """x (n,), w (k,) -> (n,): y[i] = sum_t w[t] x[(i + t) mod n], via conv1d."""
+    x_wrap = np.concatenate([x, x[: len(w) - 1]])  # (n + k - 1,)
+    return conv1d(x_wrap[None, None], w[None, None])[0, 0]
+
+
+def _feature_map(x, w, stride, blur):
+    """g(x): periodic w ⋆ x, blurred by the (normalised, centred) taps if any,
+    then every stride-th value (Zhang 2019's BlurPool when blur is given)."""
+    y = _periodic_conv1d(x, w)  # (n,)
+    if blur is not None:
+        y = _periodic_conv1d(np.roll(y, len(blur) // 2), blur / blur.sum())
+    return y[::stride]  # (n / s,)
+
+
+def _fourier_shift(y, u):
+    """y (m,) periodic, u real -> (m,): y delayed by u samples, band-limited
+    (sinc) interpolation between samples; np.roll(y, u) when u is whole."""
+    k = np.fft.fftfreq(len(y)) * len(y)  # (m,) frequencies, Nyquist as -m/2
+    return np.fft.ifft(np.fft.fft(y) * np.exp(-2j * np.pi * k * u / len(y))).real
+
+
+def _check_shift_args(x, w, shift, stride, blur):
+    fn = "draw_shift_equivariance"
+    x, w = as_float(x, fn, "x", np.float64), as_float(w, fn, "w", np.float64)
+    check_layout(x, 1, "(n,)", fn, "x")
+    check_layout(w, 1, "(k,)", fn, "w")
+    if len(w) > len(x):
+        raise ValueError(f"{fn}: w {w.shape} is longer than x {x.shape}")
+    if not is_int(shift):
+        raise TypeError(f"{fn}: shift must be an int, got {shift!r}")
+    stride = check_int(stride, 1, fn, "stride")
+    if len(x) % stride:
+        raise ValueError(
+            f"{fn}: the length of x {x.shape} must be a multiple of stride "
+            f"{stride}, or the strided output is not periodic"
+        )
+    if blur is not None:
+        blur = as_float(blur, fn, "blur", np.float64)
+        if blur.ndim != 1 or len(blur) % 2 == 0 or len(blur) > len(x):
+            raise ValueError(
+                f"{fn}: blur must be 1-D taps of odd length at most {len(x)} "
+                f"(like [1, 2, 1]), got shape {blur.shape}"
+            )
+        if blur.sum() == 0:
+            raise ValueError(f"{fn}: blur taps sum to 0 and cannot be normalised")
+    return x, w, int(shift), stride, blur
+
+
+def _measure_shift(x, w, v, s, blur):
+    y, y_shifted = _feature_map(x, w, s, blur), _feature_map(np.roll(x, v), w, s, blur)
+    m = len(y)
+    if v % s == 0:
+        u = v // s
+    else:  # the whole output shift that comes closest, as a signed shift
+        u = min(range(m), key=lambda u: relative_error(np.roll(y, u), y_shifted))
+        u = u - m if u > m // 2 else u
+    predicted = np.roll(y, u)
+    error = relative_error(predicted, y_shifted)
+    fractional = relative_error(_fourier_shift(y, v / s), y_shifted)
+    return y, y_shifted, predicted, u, error, fractional
+
+
+def _draw_shift(axes, x, v, s, measured, title):
+    y, y_shifted, predicted, u, _, _ = measured
+    top, mid, bottom = axes
+    i, j = np.arange(len(x)), np.arange(len(y)) * s  # output j sits at input s·j
+    top.plot(i, x, ".-", color="0.6", label="$x$")
+    top.plot(i, np.roll(x, v), ".-", color="C0", label=f"$T_{{{v}}}\\,x$")
+    top.set_title(f"input x (n = {len(x)}, periodic), shifted by v = {v}", fontsize=9)
+    mid.plot(j, y_shifted, "o-", color="C0", label=f"$g(T_{{{v}}}\\,x)$")
+    what = "equivariance predicts" if v % s == 0 else "best whole shift"
+    mid.plot(j, predicted, "x--", color="C3", label=f"$T_{{{u}}}\\,g(x)$: {what}")
+    if v % s:
+        label = f"$T_{{{v / s:g}}}\\,g(x)$: band-limited shift"
+        mid.plot(j, _fourier_shift(y, v / s), ":", color="C2", lw=2, label=label)
+    mid.set_title(title, fontsize=9)
+    bottom.stem(j, y_shifted - predicted, basefmt="k-")
+    bottom.set_title(f"difference $g(T_{{{v}}}\\,x) - T_{{{u}}}\\,g(x)$", fontsize=9)
+    bottom.set_xlabel("input sample i (output j sits at i = s·j)")
+    for ax in (top, mid):  # outside, on the right: the curves fill the panels
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+
+
+def draw_shift_equivariance(x, w, shift, stride=1, blur=None, axes=None):
+    """x (n,) periodic, w (k,), shift v -> ShiftEquivariance (feature maps (n / s,)).
+
+    g(x) is the periodic cross-correlation w ⋆ x, blurred with the normalised taps
+    ``blur`` (e.g. [1, 2, 1]) when given, keeping every s-th value. Stride 1 is
+    exactly equivariant, g(T_v x) = T_v g(x); stride s only for shifts v that are
+    multiples of s, g(T_v x) = T_(v/s) g(x). For other shifts the middle panel
+    compares g(T_v x) with the best whole output shift u of g(x) (``error``) and
+    with g(x) shifted by v / s with band-limited interpolation
+    (``error_fractional``, small when the blur has removed the aliasing); the
+    bottom panel shows g(T_v x) - T_u g(x). Draws on three ``axes`` (new when None).
+    """
+    x, w, v, s, blur = _check_shift_args(x, w, shift, stride, blur)
+    measured = _measure_shift(x, w, v, s, blur)
+    error, fractional = measured[4:]
+    if axes is None:
+        _, axes = plt.subplots(3, 1, figsize=(9.5, 6), sharex=True)
+    axes = np.ravel(axes)
+    if len(axes) != 3:
+        raise ValueError(
+            f"draw_shift_equivariance: axes must hold 3 axes, got {len(axes)}"
+        )
+    taps = "" if blur is None else f", blur [{', '.join(f'{t:g}' for t in blur)}]"
+    title = f"g: k = {len(w)}, stride s = {s}{taps}; relative error {error:.2g}"
+    if v % s:
+        title += f" (whole shift), {fractional:.2g} (band-limited)"
+    _draw_shift(axes, x, v, s, measured, title)
+    return ShiftEquivariance(*measured, axes)

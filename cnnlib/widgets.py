@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .matrices import conv_output_size
-from .viz import draw_receptive_field2d, draw_receptive_fields, draw_sliding_window
+from .viz import (
+    draw_receptive_field2d,
+    draw_receptive_fields,
+    draw_shift_equivariance,
+    draw_sliding_window,
+)
+
+BLURS = {"none": None, "[1, 2, 1]": [1, 2, 1], "[1, 4, 6, 4, 1]": [1, 4, 6, 4, 1]}
 
 
 def _slider(value, lo, hi, label):
@@ -87,4 +95,37 @@ def receptive_field2d_explorer(kernel=3, stride=1, dilation=1, depth=3, pool=1):
         dilation=_slider(dilation, 1, 3, "dilation d"),
         depth=_slider(depth, 1, 5, "depth"),
         pool=_slider(pool, 1, 3, "pool q"),
+    )
+
+
+def shift_example(n=48, seed=0):
+    """-> x (n,), w (5,): the fixed signal and kernel of :func:`shift_explorer`.
+
+    x is white noise smoothed periodically by a Gaussian of width 1 sample (smooth,
+    yet with enough fine detail for a stride to alias), w is standard normal.
+    """
+    rng = np.random.default_rng(seed)
+    z, w = rng.standard_normal(n), rng.standard_normal(5)
+    t = np.arange(-3, 4)
+    g = np.exp(-(t**2) / 2) / np.exp(-(t**2) / 2).sum()  # (7,), sums to 1
+    x = sum(g_t * np.roll(z, t_) for g_t, t_ in zip(g, t, strict=True))  # (n,)
+    return x, w
+
+
+def shift_explorer(shift=0, stride=1, blur="none"):
+    """Sliders for the shift v and the stride s, a menu for the blur taps: compares
+    f(T_v x) with T_(v/s) f(x) on :func:`shift_example`'s signal (see
+    :func:`cnnlib.viz.draw_shift_equivariance`)."""
+    x, w = shift_example()
+
+    def show(shift, stride, blur):
+        draw_shift_equivariance(x, w, shift, stride, BLURS[blur])
+        plt.tight_layout()
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        shift=_slider(shift, -16, 16, "shift v"),
+        stride=_slider(stride, 1, 4, "stride s"),
+        blur=widgets.Dropdown(options=list(BLURS), value=blur, description="blur"),
     )

@@ -26,6 +26,12 @@ from .conv1d import (
     check_parameter_counts,
     check_receptive_field,
 )
+from .equivariance import (
+    check_circulant_eigenvalues,
+    check_circulant_matrix,
+    check_fft_correlate,
+    check_rotate_p4,
+)
 from .images import (
     check_conv2d_channels,
     check_conv_volume,
@@ -60,4 +66,8 @@ __all__ = [
     "check_conv_volume",
     "check_diagonal_edge_kernel",
     "check_stack_receptive_field",
+    "check_circulant_matrix",
+    "check_circulant_eigenvalues",
+    "check_fft_correlate",
+    "check_rotate_p4",
 ]

@@ -4,6 +4,7 @@ from torch import nn
 
 from .alexnet import AlexNet
 from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
+from .groupcnn import P4CNN, Z2CNN, P4MaxPool2d, matched_channels
 from .lenet import LeNet5
 from .mlp import MLP
 from .plain import PlainCNN
@@ -19,6 +20,10 @@ def count_parameters(model: nn.Module) -> int:
 __all__ = [
     "AlexNet",
     "LeNet5",
+    "P4CNN",
+    "P4MaxPool2d",
+    "Z2CNN",
+    "matched_channels",
     "SmallVGG",
     "VGG16",
     "MLP",
