@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .matrices import conv_output_size
+from .shattered_viz import draw_input_gradients
 from .viz import (
     draw_receptive_field2d,
     draw_receptive_fields,
@@ -128,4 +129,23 @@ def shift_explorer(shift=0, stride=1, blur="none"):
         shift=_slider(shift, -16, 16, "shift v"),
         stride=_slider(stride, 1, 4, "stride s"),
         blur=widgets.Dropdown(options=list(BLURS), value=blur, description="blur"),
+    )
+
+
+def gradient_explorer(depth=10, residual=False, batch_norm=False):
+    """A depth slider and two checkboxes (residual blocks, batch norm): dy/dx of
+    the network of :func:`cnnlib.shattered.input_gradients` against x, titled with
+    the correlation of neighbouring gradients (near 1 smooth, near 0 shattered)."""
+
+    def show(depth, residual, batch_norm):
+        fig, ax = plt.subplots(figsize=(7, 2.6))
+        draw_input_gradients((depth,), (residual,), axes=ax, batch_norm=batch_norm)
+        plt.tight_layout()
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        depth=_slider(depth, 0, 50, "depth D"),
+        residual=widgets.Checkbox(value=residual, description="residual"),
+        batch_norm=widgets.Checkbox(value=batch_norm, description="batch norm"),
     )

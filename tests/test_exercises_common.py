@@ -8,11 +8,13 @@ own solutions, changed to modify their inputs in place or to assume contiguous
 arrays, are caught and told so. It also holds the helpers the chapter files share.
 """
 
+import math
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+import torch
 
 import cnnlib.exercises as ex
 from cnnlib.exercises._core import describe_change, noncontiguous
@@ -29,7 +31,10 @@ def stub(*args, **kwargs):
 
 def assume_contiguous(a):
     """What np.lib.stride_tricks.as_strided with item-size strides reads: right for
-    a C-contiguous array, scrambled for a strided or transposed view."""
+    a C-contiguous array, scrambled for a strided or transposed view. A torch tensor
+    is read the same way (like torch.as_strided with contiguous strides)."""
+    if isinstance(a, torch.Tensor):
+        return torch.from_numpy(assume_contiguous(a.numpy()))
     if not isinstance(a, np.ndarray) or a.flags.c_contiguous or a.ndim == 0:
         return a
     strides = [a.itemsize] * a.ndim
@@ -51,9 +56,13 @@ def test_every_chapter_exports_its_checkers():
         "check_rotate_p4",  # 06
         "check_batch_norm_forward",  # 07
         "check_fold_batch_norm",  # 07
+        "check_basic_block",  # 08
+        "check_bottleneck_params",  # 08
+        "check_path_counts",  # 08
+        "check_dense_channels",  # 08
     ):
         assert expected in names
-    assert len(names) == len(CHECKERS) >= 27
+    assert len(names) == len(CHECKERS) >= 31
 
 
 @pytest.mark.parametrize("check", CHECKERS, ids=lambda c: c.__name__)
@@ -95,7 +104,13 @@ def _solutions():
 
 def _run(solution, check, wrap):
     """Run the check cell on the solution's function, wrapped by ``wrap``."""
-    namespace = {"np": np, **{c.__name__: c for c in CHECKERS}}
+    namespace = {  # what the chapters import before their exercises
+        "np": np,
+        "math": math,
+        "torch": torch,
+        "F": torch.nn.functional,
+        **{c.__name__: c for c in CHECKERS},
+    }
     before = set(namespace)
     exec(compile(solution, "<solution>", "exec"), namespace)
     for name in set(namespace) - before:
@@ -110,6 +125,8 @@ def _changes_its_inputs(f):
         for a in args:
             if isinstance(a, np.ndarray) and a.size and a.dtype.kind == "f":
                 a.flat[0] += 1.0
+            elif isinstance(a, torch.Tensor) and a.numel() and a.is_floating_point():
+                a[(0,) * a.ndim] += 1.0
             elif isinstance(a, list) and a:
                 a.pop()
         return result
@@ -135,6 +152,9 @@ def _takes_arrays(check_source):
         "parameter_counts",
         "conv_volume",
         "edge_kernel",
+        "bottleneck_params",
+        "path_counts",
+        "dense_channels",
     )
     return not any(name in check_source for name in scalars_only)
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+import torch
 
 from cnnlib.exercises import NOT_IMPLEMENTED
 
@@ -46,8 +48,11 @@ def run_pair(solution, check):
     """Execute one exercise's two cells in a fresh namespace; return what they print."""
     import cnnlib.exercises
 
-    namespace = {
+    namespace = {  # what the chapters import before their exercises
         "np": np,
+        "math": math,
+        "torch": torch,
+        "F": torch.nn.functional,
         **{
             k: getattr(cnnlib.exercises, k)
             for k in dir(cnnlib.exercises)

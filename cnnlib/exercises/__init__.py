@@ -38,6 +38,12 @@ from .images import (
     check_diagonal_edge_kernel,
     check_stack_receptive_field,
 )
+from .resnets import (
+    check_basic_block,
+    check_bottleneck_params,
+    check_dense_channels,
+    check_path_counts,
+)
 from .why import check_conv2d_params, check_dense_params, check_translate
 
 __all__ = [
@@ -70,4 +76,8 @@ __all__ = [
     "check_circulant_eigenvalues",
     "check_fft_correlate",
     "check_rotate_p4",
+    "check_basic_block",
+    "check_bottleneck_params",
+    "check_path_counts",
+    "check_dense_channels",
 ]

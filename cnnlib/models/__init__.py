@@ -3,11 +3,37 @@
 from torch import nn
 
 from .alexnet import AlexNet
+from .cifar_resnet import CifarResNet
 from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
+from .densenet import (
+    DenseBlock,
+    DenseLayer,
+    DenseNet,
+    Transition,
+    densenet121,
+    small_densenet,
+)
 from .groupcnn import P4CNN, Z2CNN, P4MaxPool2d, matched_channels
+from .highway import HighwayBlock, HighwayCNN
 from .lenet import LeNet5
 from .mlp import MLP
 from .plain import PlainCNN
+from .resnet import (
+    RESNET200_LAYERS,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+    resnet200,
+)
+from .resnet_blocks import (
+    BasicBlock,
+    Bottleneck,
+    PreActBasicBlock,
+    PreActBottleneck,
+)
 from .summary import LayerRow, format_table, layer_table, summarize
 from .vgg import VGG16, SmallVGG
 
@@ -31,6 +57,27 @@ __all__ = [
     "MNIST1DMLP",
     "PlainCNN",
     "BetterCNN1d",
+    "BasicBlock",
+    "Bottleneck",
+    "PreActBasicBlock",
+    "PreActBottleneck",
+    "RESNET200_LAYERS",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnet200",
+    "CifarResNet",
+    "DenseLayer",
+    "DenseBlock",
+    "Transition",
+    "DenseNet",
+    "densenet121",
+    "small_densenet",
+    "HighwayBlock",
+    "HighwayCNN",
     "SpokenDigitCNN",
     "count_parameters",
     "LayerRow",
