@@ -290,8 +290,9 @@ def browser_page(chromium, book_url: str):
 
     context.route("**/*", route)
     page = context.new_page()
-    # generous: on a busy 2-core machine a long chapter's page once took over 30 s
-    page.set_default_timeout(120_000)
+    # generous: on a 2-core machine busy with other jobs, a long chapter's page once
+    # took over 30 s, and once over 120 s, to reach "networkidle" (file://)
+    page.set_default_timeout(300_000)
     page.on("request", lambda r: log["requests"].append(r.url))
     page.on("requestfailed", lambda r: log["failed"].append(f"{r.url} ({r.failure})"))
     page.on("response", on_response)
@@ -322,7 +323,7 @@ def open_and_typeset(page, book_url: str, path: str, book_html: Path) -> dict:
     if has_mathjax:
         page.wait_for_function(
             "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-            timeout=120_000,
+            timeout=300_000,
         )
         page.evaluate("() => MathJax.startup.promise")
     return page.evaluate(
@@ -370,7 +371,7 @@ def test_chapter_widgets_render(
     open_and_typeset(page, book_url, chapter, book_html)
     views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]')
     assert views.count() > 0, "the chapter has no widget outputs"
-    page.wait_for_selector(".cell_output .jupyter-widgets", timeout=120_000)
+    page.wait_for_selector(".cell_output .jupyter-widgets", timeout=300_000)
     page.wait_for_load_state("networkidle")
     rendered = page.evaluate(
         """() => [...document.querySelectorAll(
