@@ -1,8 +1,9 @@
 """How closely does cnnlib agree with torch.nn.functional in float64?
 
-Sweeps about 500 random configurations (shapes, stride, padding, dilation, groups,
-bias) over every op and prints, per op, the largest relative error
-||ours - torch|| / ||torch|| and the largest absolute error max|ours - torch|.
+Sweeps about 700 random configurations (shapes, stride, padding, dilation, groups,
+bias, output sizes and scale factors) over every op and prints, per op, the largest
+relative error ||ours - torch|| / ||torch|| and the largest absolute error
+max|ours - torch|.
 Exits with status 1 if any of them exceeds 1e-10.
 
     python benchmarks/torch_agreement.py [--seed 0] [--per-op 30]
@@ -30,7 +31,8 @@ from cnnlib.conv import (
     convolve2d,
 )
 from cnnlib.matrices import circulant, conv_matrix
-from cnnlib.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from cnnlib.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from cnnlib.upsample import interpolate
 
 TOL = 1e-10
 
@@ -143,6 +145,51 @@ def run_pool(ours, theirs, nd):
     return run
 
 
+def run_pool_indices(rng):
+    x, kw = pool_case(rng, 2)
+    x = np.round(x)  # many ties
+    _, ours = max_pool2d(x, **kw, return_indices=True)
+    _, theirs = F.max_pool2d(_t(x), **kw, return_indices=True)
+    return ours.astype(float), theirs.numpy().astype(float)
+
+
+def run_unpool(rng):
+    x, kw = pool_case(rng, 2)
+    y, indices = max_pool2d(x, **kw, return_indices=True)
+    ours = max_unpool2d(y, indices, **kw, output_size=x.shape)
+    t_y, t_indices = F.max_pool2d(_t(x), **kw, return_indices=True)
+    return ours, F.max_unpool2d(t_y, t_indices, **kw, output_size=x.shape).numpy()
+
+
+def run_interpolate(nd, mode):
+    """Sizes and scale factors (halves, thirds, any float). 4-D nearest outputs have
+    H_out + W_out > 128, where torch uses its general kernel (cnnlib.upsample)."""
+
+    def run(rng):
+        big = nd == 2 and mode == "nearest"
+        size_in = _ints(rng, 60 if big else 1, 80 if big else 20, nd)
+        x = rng.standard_normal(
+            (int(rng.integers(1, 4)), int(rng.integers(1, 4)), *size_in)
+        )
+        kw = dict(mode=mode, align_corners=None)
+        if mode != "nearest":
+            kw["align_corners"] = bool(rng.random() < 0.5)
+        if rng.random() < 0.5:
+            kw["size"] = _ints(rng, 65 if big else 1, 100 if big else 40, nd)
+        else:
+            nice = [1.5, 2.0, 3.0, 2.5] + ([] if big else [1.25, 0.5, 1 / 3, 0.75])
+            choices = [
+                float(rng.choice(nice)),
+                float(rng.uniform(1.7 if big else 0.3, 4)),
+            ]
+            kw["scale_factor"] = tuple(
+                max(choices[int(rng.integers(0, 2))], 1 / n) for n in size_in
+            )
+        return interpolate(x, **kw), F.interpolate(_t(x), **kw).numpy()
+
+    return run
+
+
 def run_conv_matrix(nd):
     def run(rng):
         x, w, _, kw = conv_case(rng, nd, small=True, grouped=False)
@@ -182,6 +229,12 @@ OPS = {
     "max_pool2d": run_pool(max_pool2d, F.max_pool2d, 2),
     "avg_pool1d": run_pool(avg_pool1d, F.avg_pool1d, 1),
     "avg_pool2d": run_pool(avg_pool2d, F.avg_pool2d, 2),
+    "max_pool2d (indices)": run_pool_indices,
+    "max_unpool2d": run_unpool,
+    "interpolate nearest 1d": run_interpolate(1, "nearest"),
+    "interpolate nearest 2d": run_interpolate(2, "nearest"),
+    "interpolate linear": run_interpolate(1, "linear"),
+    "interpolate bilinear": run_interpolate(2, "bilinear"),
     "conv_matrix (1d)": run_conv_matrix(1),
     "conv_matrix (2d)": run_conv_matrix(2),
     "circulant": run_circulant,

@@ -21,7 +21,7 @@ from .conv import (
     pad,
 )
 from .matrices import circulant, conv_matrix, conv_output_size
-from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from .runtime import (
     full_scale,
     limit_threads,
@@ -31,6 +31,7 @@ from .runtime import (
     thread_count,
 )
 from .spectral import fft_conv1d, fft_conv2d
+from .upsample import interpolate
 
 __version__ = "0.1.0"
 
@@ -54,9 +55,11 @@ __all__ = [
     "fft_conv2d",
     "full_scale",
     "get_patches",
+    "interpolate",
     "limit_threads",
     "max_pool1d",
     "max_pool2d",
+    "max_unpool2d",
     "pad",
     "pick_device",
     "seed_everything",

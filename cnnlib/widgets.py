@@ -8,6 +8,7 @@ import numpy as np
 
 from .matrices import conv_output_size
 from .shattered_viz import draw_input_gradients
+from .transposed_viz import draw_transposed_overlap, transposed_output_size
 from .viz import (
     draw_receptive_field2d,
     draw_receptive_fields,
@@ -148,4 +149,40 @@ def gradient_explorer(depth=10, residual=False, batch_norm=False):
         depth=_slider(depth, 0, 50, "depth D"),
         residual=widgets.Checkbox(value=residual, description="residual"),
         batch_norm=widgets.Checkbox(value=batch_norm, description="batch norm"),
+    )
+
+
+def transposed_conv_explorer(n=6, k=3, stride=2, padding=0):
+    """Sliders for input length, kernel size, stride and padding of a transposed
+    convolution: prints n_out = (n - 1)·s - 2p + k and the checkerboard scores, and
+    draws :func:`cnnlib.transposed_viz.draw_transposed_overlap` (the kernel copies
+    in 1D and their sums, and the 2D overlap counts). Settings whose output would be
+    empty print the library's own error message instead."""
+
+    def show(n, k, stride, padding):
+        try:
+            n_out = transposed_output_size(n, k, stride, padding)
+        except ValueError as err:
+            print(err)
+            return
+        print("n_out = (n - 1)·s - 2p + k")
+        print(f"      = ({n} - 1)·{stride} - {2 * padding} + {k} = {n_out}")
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), width_ratios=[2, 1])
+        r = draw_transposed_overlap(n, k, stride, padding, axes=axes)
+        if r.score is None:
+            print("checkerboard score: no interior (every position is near an end)")
+        else:
+            print(
+                f"checkerboard score (max - min) / max of the interior counts: "
+                f"{r.score:.2f} in 1D, {r.score2d:.2f} in 2D"
+            )
+        plt.tight_layout()
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        n=_slider(n, 2, 10, "input n"),
+        k=_slider(k, 1, 7, "kernel k"),
+        stride=_slider(stride, 1, 4, "stride s"),
+        padding=_slider(padding, 0, 3, "padding p"),
     )

@@ -60,9 +60,13 @@ def test_every_chapter_exports_its_checkers():
         "check_bottleneck_params",  # 08
         "check_path_counts",  # 08
         "check_dense_channels",  # 08
+        "check_center_crop",  # 09
+        "check_valid_unet_size",  # 09
+        "check_transposed_output_size",  # 09
+        "check_dice",  # 09
     ):
         assert expected in names
-    assert len(names) == len(CHECKERS) >= 31
+    assert len(names) == len(CHECKERS) >= 35
 
 
 @pytest.mark.parametrize("check", CHECKERS, ids=lambda c: c.__name__)
@@ -123,8 +127,8 @@ def _changes_its_inputs(f):
     def changed(*args, **kwargs):
         result = f(*args, **kwargs)
         for a in args:
-            if isinstance(a, np.ndarray) and a.size and a.dtype.kind == "f":
-                a.flat[0] += 1.0
+            if isinstance(a, np.ndarray) and a.size and a.dtype.kind in "fiu":
+                a.flat[0] += 1  # label maps are integer arrays
             elif isinstance(a, torch.Tensor) and a.numel() and a.is_floating_point():
                 a[(0,) * a.ndim] += 1.0
             elif isinstance(a, list) and a:

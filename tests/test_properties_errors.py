@@ -392,6 +392,91 @@ def output_size_bads():
     return mutations(cnnlib.conv_output_size, base, changes)
 
 
+def return_indices_bads(fn, nd):
+    """max_pool1d/2d: return_indices must be a bool."""
+    base = dict(x=np.zeros((2, 2, *[4] * nd)), kernel_size=2, return_indices=True)
+    values = st.sampled_from([0, 1, "True", None, 1.0, np.int64(1), (True,)])
+    return mutations(fn, base, {"return_indices": (("return_indices",), bad(values))})
+
+
+def unpool_bads():
+    """max_unpool2d: y (2, 2, 2, 2) and indices into its 4 x 4 output planes."""
+    y = np.zeros((2, 2, 2, 2))
+    indices = np.zeros(y.shape, dtype=np.int64)
+    base = dict(y=y, indices=indices, kernel_size=2, stride=None, padding=0)
+    base.update(output_size=None)
+    out_of_range = st.sampled_from([16, -1, 2**40]).map(
+        lambda v: np.full(y.shape, v, dtype=np.int64)
+    )
+    other_shapes = wrong_shapes(y.shape).map(lambda s: np.zeros(s, dtype=np.int64))
+    bad_sizes = [4, "44", (4,), (1, 4, 4), (1, 1, 1, 4, 4), (2, 4), (4, 6), (4, 4.0)]
+    return mutations(
+        cnnlib.max_unpool2d,
+        base,
+        {
+            "y": (("input", "indices"), bad_arrays(y.shape, (3, 4))),
+            "indices": (
+                ("indices",),
+                bad_arrays(y.shape, (4,)),
+                bad(other_shapes),
+                bad(out_of_range, (ValueError,)),
+                bad(st.sampled_from([np.float64, np.bool_]).map(lambda t: y.astype(t))),
+            ),
+            "kernel_size": (("kernel_size",), bad_int_args(2, 1)),
+            "stride": (
+                ("stride",),
+                bad_int_args(2, 1).filter(lambda t: t[0] is not None),
+            ),
+            # padding 2 or more leaves no output: (2 - 1)·2 - 2·2 + 2 = 0
+            "padding": (
+                ("padding",),
+                bad_int_args(2, 0),
+                bad(st.integers(2, INT64_MAX)),
+            ),
+            "output_size": (("output_size",), bad(st.sampled_from(bad_sizes))),
+        },
+    )
+
+
+def interpolate_bads(nd):
+    """interpolate: x (2, 2, 4..) to size 3 with mode 'nearest'."""
+    x = np.zeros((2, 2, *[4] * nd))
+    base = dict(x=x, size=3, scale_factor=None, mode="nearest", align_corners=None)
+    linear = "linear" if nd == 1 else "bilinear"
+    sizes = [0, -1, 2.0, True, "3", None, (3,) * (nd + 1), (0,) * nd, 2**63]
+    factors = [0, -1.5, np.nan, np.inf, "2", True, (2.0,) * (nd + 1), 0.1, 1e300]
+    modes = ["bicubic", "area", "Nearest", "", 3, None, "linear" if nd == 2 else ""]
+    modes.append("bilinear" if nd == 1 else "trilinear")
+    return mutations(
+        cnnlib.interpolate,
+        base,
+        {
+            "x": (("input",), bad_arrays(x.shape, (3, 4))),
+            # size None with no scale_factor, or anything but positive ints
+            "size": (("size", "scale_factor"), bad(st.sampled_from(sizes))),
+            "scale_factor": (
+                ("scale_factor", "size"),
+                together(st.sampled_from(factors).map(_factor_instead_of_size)),
+                bad(st.sampled_from([2, 0.5, (2, 2)])),  # as well as size
+            ),
+            "mode": (("mode",), bad(st.sampled_from(modes))),
+            "align_corners": (
+                ("align_corners",),
+                bad(st.sampled_from([True, False])),  # with mode 'nearest'
+                together(
+                    st.sampled_from([1, 0, "True", (True,)]).map(
+                        lambda v: {"mode": linear, "align_corners": v}
+                    )
+                ),
+            ),
+        },
+    )
+
+
+def _factor_instead_of_size(factor):
+    return {"size": None, "scale_factor": factor}
+
+
 # -------------------------------------------------------- backward passes
 
 
@@ -675,6 +760,11 @@ SPECS = {
     "batch_norm_eval": batch_norm_eval_bads(norm.batch_norm_eval),
     "batch_norm_eval_backward": batch_norm_eval_bads(norm.batch_norm_eval_backward),
     "update_running_stats": running_stats_bads(),
+    "max_pool1d_return_indices": return_indices_bads(cnnlib.max_pool1d, 1),
+    "max_pool2d_return_indices": return_indices_bads(cnnlib.max_pool2d, 2),
+    "max_unpool2d": unpool_bads(),
+    "interpolate_1d": interpolate_bads(1),
+    "interpolate_2d": interpolate_bads(2),
 }
 CASES = [
     pytest.param(strategy, id=f"{name}-{arg}")

@@ -1,7 +1,8 @@
 """Property tests of cnnlib's NumPy ops against torch.nn.functional (float64 unless a
 test says otherwise): convolutions, transposed convolutions and pooling in every
 layout, pad, get_patches, the conv matrix, circulant matrices and output sizes, the
-dtype policy, and that no op mutates or aliases its inputs."""
+dtype policy, and that no op mutates or aliases its inputs (interpolate and
+max_unpool2d against torch: tests/test_upsample.py)."""
 
 from dataclasses import replace
 
@@ -278,11 +279,25 @@ def _taps(seed):
     return np.random.default_rng(seed).standard_normal(3)
 
 
+@st.composite
+def _unpool_arguments(draw):
+    """y (N, C, h, w) and indices that put each value somewhere in its own 2 x 2
+    window of the (N, C, 2h, 2w) output -> (y, (indices, kernel_size 2))."""
+    y = draw(batched_inputs(2, max_size=3))
+    rng = np.random.default_rng(draw(seeds))
+    h, w = y.shape[2:]
+    rows = 2 * np.arange(h)[:, None] + rng.integers(0, 2, y.shape)
+    cols = 2 * np.arange(w) + rng.integers(0, 2, y.shape)
+    return y, (rows * (2 * w) + cols, 2)
+
+
 OTHER_OPS = {
     "pad": cnnlib.pad,
     "get_patches": cnnlib.get_patches,
     "conv_matrix": cnnlib.conv_matrix,
     "circulant": cnnlib.circulant,
+    "interpolate": cnnlib.interpolate,
+    "max_unpool2d": cnnlib.max_unpool2d,
 }
 
 
@@ -292,14 +307,18 @@ OTHER_CASES = {
     "get_patches": st.tuples(batched_inputs(2), st.just((1,))),
     "conv_matrix": st.tuples(seeds.map(_kernel), st.just(((4, 5),))),
     "circulant": st.tuples(seeds.map(_taps), st.just((5,))),
+    # nearest at scale 2 copies values, so every dtype gives the same numbers
+    "interpolate": st.tuples(batched_inputs(2), st.just((None, 2))),
+    "max_unpool2d": _unpool_arguments(),
 }
 
 
 @pytest.mark.parametrize("name", OTHER_OPS)
 @given(data=st.data(), dtype=st.sampled_from(ANY_DTYPES))
 def test_dtype_policy_of_the_other_ops(name, data, dtype):
-    """pad, get_patches, conv_matrix and circulant follow the dtype policy too, and
-    their values equal those computed from the float64 array."""
+    """pad, get_patches, conv_matrix, circulant, interpolate and max_unpool2d follow
+    the dtype policy too, and their values equal those computed from the float64
+    array."""
     a, rest = data.draw(OTHER_CASES[name], label="arguments")
     a = cast(a, dtype)
     y = OTHER_OPS[name](a, *rest)
@@ -324,8 +343,9 @@ def test_forward_ops_neither_mutate_nor_alias(name, data, layout):
 @pytest.mark.parametrize("name", OTHER_OPS)
 @given(data=st.data())
 def test_other_ops_neither_mutate_nor_alias(name, data):
-    """pad, conv_matrix and circulant return new arrays; get_patches' view is the
-    one documented alias (it is read-only, so it cannot change the input)."""
+    """pad, conv_matrix, circulant, interpolate and max_unpool2d return new arrays;
+    get_patches' view is the one documented alias (it is read-only, so it cannot
+    change the input)."""
     a, rest = data.draw(OTHER_CASES[name], label="arguments")
     if name == "pad":
         rest = (data.draw(st.sampled_from([0, 1, (0, 2)]), label="padding"),)

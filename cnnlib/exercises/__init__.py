@@ -44,6 +44,12 @@ from .resnets import (
     check_dense_channels,
     check_path_counts,
 )
+from .unet import (
+    check_center_crop,
+    check_dice,
+    check_transposed_output_size,
+    check_valid_unet_size,
+)
 from .why import check_conv2d_params, check_dense_params, check_translate
 
 __all__ = [
@@ -80,4 +86,8 @@ __all__ = [
     "check_bottleneck_params",
     "check_path_counts",
     "check_dense_channels",
+    "check_center_crop",
+    "check_valid_unet_size",
+    "check_transposed_output_size",
+    "check_dice",
 ]

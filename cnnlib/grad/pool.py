@@ -12,14 +12,12 @@ window and overlapping windows add up (``fold``):
   count, count_include_pad=True), so every input of the window gets dy / K.
 """
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
 from .._checks import check_pool_args
-from ..conv import _pad, _windows
-from ..pool import avg_pool1d, avg_pool2d
+from ..pool import _max_windows, avg_pool1d, avg_pool2d
 from ._common import check_cache, check_dy, crop, fold
 
 
@@ -34,26 +32,6 @@ class PoolCache(NamedTuple):
     argmax: np.ndarray | None  # (N, C, *out) flat index into each window; max only
     y_shape: tuple  # (N, C, *out), or (C, *out) for an input without N
     dtype: np.dtype  # the forward pass's: dx has it (or float64 for a float64 dy)
-
-
-def _max_windows(x, kernel_size, stride, padding):
-    """x (N, C, *size) -> y (N, C, *out), argmax (N, C, *out)"""
-    nd, pads = len(kernel_size), [(p, p) for p in padding]
-    ones = (1,) * nd
-    windows = _windows(_pad(x, pads, -np.inf), kernel_size, stride, ones)
-    K = math.prod(kernel_size)
-    flat = windows.reshape(*windows.shape[: 2 + nd], K)  # (N, C, *out, K)
-    inside = _windows(
-        _pad(np.ones((1, 1, *x.shape[2:]), dtype=bool), pads), kernel_size, stride, ones
-    )
-    inside = inside.reshape(*inside.shape[: 2 + nd], K)  # (1, 1, *out, K)
-    y = flat.max(axis=-1)
-    # the first in-bounds position holding the maximum, or torch's choice when the
-    # window holds NaN (max returns it): its last NaN
-    first = np.argmax((flat == y[..., None]) & inside, axis=-1)
-    nan = np.isnan(flat)
-    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    return y, np.where(np.isnan(y), last_nan, first)
 
 
 def _forward(op, nd, x, kernel_size, stride, padding):

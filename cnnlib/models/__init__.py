@@ -15,6 +15,7 @@ from .densenet import (
 )
 from .groupcnn import P4CNN, Z2CNN, P4MaxPool2d, matched_channels
 from .highway import HighwayBlock, HighwayCNN
+from .hourglass import Hourglass, Residual
 from .lenet import LeNet5
 from .mlp import MLP
 from .plain import PlainCNN
@@ -35,6 +36,9 @@ from .resnet_blocks import (
     PreActBottleneck,
 )
 from .summary import LayerRow, format_table, layer_table, summarize
+from .unet import UNet, UNet3D
+from .unet_parts import DoubleConv, Down, OutConv, Up
+from .unet_sizes import unet_size_steps, unet_sizes, valid_input_sizes
 from .vgg import VGG16, SmallVGG
 
 
@@ -79,6 +83,17 @@ __all__ = [
     "HighwayBlock",
     "HighwayCNN",
     "SpokenDigitCNN",
+    "DoubleConv",
+    "Down",
+    "Up",
+    "OutConv",
+    "UNet",
+    "UNet3D",
+    "unet_sizes",
+    "unet_size_steps",
+    "valid_input_sizes",
+    "Hourglass",
+    "Residual",
     "count_parameters",
     "LayerRow",
     "format_table",
