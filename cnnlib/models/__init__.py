@@ -1,7 +1,5 @@
 """Models the chapters train; each file states its departures from the original."""
 
-from torch import nn
-
 from .alexnet import AlexNet
 from .cifar_resnet import CifarResNet
 from .cnn1d import MNIST1DCNN, MNIST1DMLP, BetterCNN1d, SpokenDigitCNN
@@ -35,17 +33,11 @@ from .resnet_blocks import (
     PreActBasicBlock,
     PreActBottleneck,
 )
-from .summary import LayerRow, format_table, layer_table, summarize
+from .summary import LayerRow, count_parameters, format_table, layer_table, summarize
 from .unet import UNet, UNet3D
 from .unet_parts import DoubleConv, Down, OutConv, Up
 from .unet_sizes import unet_size_steps, unet_sizes, valid_input_sizes
 from .vgg import VGG16, SmallVGG
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (the sum of ``p.numel()``)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
 
 __all__ = [
     "AlexNet",

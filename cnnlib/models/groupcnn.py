@@ -28,6 +28,7 @@ from torch import nn
 
 from ..groups import GroupConv2d, LiftingConv2d, group_pool
 from .lenet import check_images, check_int
+from .summary import count_parameters
 
 POOL_AFTER = (0, 2)  # max pooling after the 1st and the 3rd convolution
 NUM_CLASSES = 10
@@ -113,14 +114,10 @@ class P4CNN(nn.Module):
         return group_pool(y, "max").flatten(1)
 
 
-def _count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def matched_channels(p4_channels=8, depth=4, image_size=28) -> int:
     """The Z2CNN width whose parameter count is closest to P4CNN(p4_channels)'s."""
-    target = _count(P4CNN(p4_channels, depth, image_size))
+    target = count_parameters(P4CNN(p4_channels, depth, image_size))
     return min(
         range(1, 8 * p4_channels + 1),
-        key=lambda c: abs(_count(Z2CNN(c, depth, image_size)) - target),
+        key=lambda c: abs(count_parameters(Z2CNN(c, depth, image_size)) - target),
     )

@@ -25,6 +25,11 @@ class LayerRow(NamedTuple):
     params: int
 
 
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (the sum of ``p.numel()``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def _check_shape(input_shape) -> tuple[int, ...]:
     try:
         shape = tuple(int(s) for s in input_shape)
