@@ -1,7 +1,7 @@
 """Convolutions in numpy with torch.nn.functional's names, layouts and semantics.
 
-Every op comes twice: a vectorised default (sliding windows, then one matrix product
-per group) and a ``*_naive`` version whose loops mirror the formula term by term. Both
+Every op comes twice: a vectorised default (im2col, then one matrix product per
+group) and a ``*_naive`` version whose loops mirror the formula term by term. Both
 agree with torch in float64 (tests/test_conv.py, benchmarks/torch_agreement.py).
 
 As in torch, the input may come without its batch axis ((C, L) or (C, H, W): the
@@ -68,6 +68,49 @@ def _patches(x_pad, kernel_size, stride, dilation):
     return np.moveaxis(windows, 1, 1 + len(stride))
 
 
+def _taps(tap, stride, dilation, n_out):
+    """The strided slices that kernel tap `tap` meets over n_out output positions:
+    along each axis, position i reads i·stride + t·dilation."""
+    return tuple(
+        slice(t * d, t * d + (n - 1) * s + 1, s)
+        for t, s, d, n in zip(tap, stride, dilation, n_out, strict=True)
+    )
+
+
+def _im2col(x_pad, kernel_size, stride, dilation, out):
+    """x_pad (N, C, *size) -> cols (C, *kernel_size, N, *out), a contiguous copy
+
+    cols[c, t, n, i] = x_pad[n, c, i·stride + t·dilation]: the values of get_patches,
+    laid out so that a convolution is ONE matrix product per group,
+    w (C_out, C·K) @ cols (C·K, N·P). It is filled one kernel tap at a time: each tap
+    is a strided slice of the input, copied whole (K copies, not N·P patches).
+    """
+    N, C = x_pad.shape[:2]
+    channels_first = x_pad.swapaxes(0, 1)  # (C, N, *size), a view
+    cols = np.empty((C, *kernel_size, N, *out), dtype=x_pad.dtype)
+    for tap in np.ndindex(*kernel_size):
+        window = _taps(tap, stride, dilation, out)
+        cols[(slice(None), *tap)] = channels_first[(slice(None), slice(None), *window)]
+    return cols
+
+
+def _col2im(cols, size, stride, dilation):
+    """cols (C, *kernel_size, N, *out) -> (N, C, *size), the adjoint of _im2col
+
+    Adds every entry back onto the input position it was read from, so positions
+    shared by overlapping windows collect the sum; one strided += per kernel tap
+    (never a repeated index within one +=). Returns a (N, C, *size) view of a
+    (C, N, *size) array.
+    """
+    C, nd = cols.shape[0], len(size)
+    kernel_size, (N, *out) = cols.shape[1 : 1 + nd], cols.shape[1 + nd :]
+    x = np.zeros((C, N, *size), dtype=cols.dtype)
+    for tap in np.ndindex(*kernel_size):
+        window = _taps(tap, stride, dilation, out)
+        x[(slice(None), slice(None), *window)] += cols[(slice(None), *tap)]
+    return x.swapaxes(0, 1)
+
+
 def get_patches(x, kernel_size, stride=1, padding=0, dilation=1):
     """x (N, C, L) -> (N, L_out, C, k);  x (N, C, H, W) -> (N, H_out, W_out, C, kH, kW)
 
@@ -98,20 +141,55 @@ def _conv(fn, nd, x, w, b, stride, padding, dilation, groups, flip=False):
     )
     if flip:  # true convolution: reverse the kernel along its spatial axes
         w = w[(..., *[slice(None, None, -1)] * nd)]
-    N, C_out, G = x.shape[0], w.shape[0], groups
-    patches = _patches(_pad(x, pads), w.shape[2:], stride, dilation)
-    out = patches.shape[1 : 1 + nd]
-    # im2col: one row per (sample, output position), one column per (channel, tap);
-    # the channels of group g are the g-th block of columns
-    cols = patches.reshape(N * math.prod(out), G, w[0].size)  # (N·P, G, C_in/G·K)
-    cols = cols.transpose(1, 0, 2)  # (G, N·P, C_in/G·K)
-    w_g = w.reshape(G, C_out // G, -1).transpose(0, 2, 1)  # (G, C_in/G·K, C_out/G)
-    y = cols @ w_g  # (G, N·P, C_out/G)
-    y = y.transpose(1, 0, 2).reshape(N, *out, C_out)  # (N, *out, C_out)
-    y = np.moveaxis(y, -1, 1)  # (N, C_out, *out)
+    y = _conv_matmul(_pad(x, pads), w, stride, dilation, groups)
     if b is not None:
-        y = y + b.reshape(C_out, *[1] * nd)
-    return _unbatch(np.ascontiguousarray(y), had_batch)
+        y += b.reshape(-1, *[1] * nd)
+    return _unbatch(y, had_batch)
+
+
+# im2col makes K copies of the input. Built for the whole batch at once, that is
+# tens of MB, written to freshly allocated memory and read back from main memory by
+# the matrix product. Built for a slice of the batch at a time, a few MB, it is
+# written and read while it is still in the CPU's cache, and the next slice reuses
+# the memory: measured on the benchmark's layers (benchmarks/speed.py), slices of
+# about 4 MB take 0.5-0.8 of the whole batch's time.
+SLICE_BYTES = 2 * 2**20
+
+
+def batch_slices(n, bytes_per_sample, budget=SLICE_BYTES):
+    """Slices of range(n) whose im2col buffers take at most `budget` bytes (at least
+    one sample per slice)."""
+    step = max(1, budget // max(1, bytes_per_sample))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def out_size(size, kernel_size, stride, dilation):
+    """The output size per axis of a convolution over the (padded) size."""
+    return [
+        (n - d * (k - 1) - 1) // s + 1
+        for n, k, s, d in zip(size, kernel_size, stride, dilation, strict=True)
+    ]
+
+
+def _conv_matmul(x_pad, w, stride, dilation, groups):
+    """x_pad (N, C_in, *size), w (C_out, C_in/G, *k) -> y (N, C_out, *out), no bias
+
+    im2col: one row per (channel, tap), one column per (sample, output position);
+    the channels of group g are the g-th block of rows, so each group is one matrix
+    product (G, C_out/G, C_in/G·K) @ (G, C_in/G·K, n·P) per slice of n samples.
+    """
+    (N, C_in, *size), (C_out, _, *k), G = x_pad.shape, w.shape, groups
+    out = out_size(size, k, stride, dilation)
+    P = math.prod(out)
+    w_g = w.reshape(G, C_out // G, -1)  # (G, C_out/G, C_in/G·K)
+    y = np.empty((N, C_out, *out), dtype=x_pad.dtype)
+    for batch in batch_slices(N, C_in * math.prod(k) * P * x_pad.itemsize):
+        cols = _im2col(x_pad[batch], k, stride, dilation, out)  # (C_in, *k, n, *out)
+        n = cols.shape[1 + len(k)]
+        y_g = w_g @ cols.reshape(G, w[0].size, n * P)  # (G, C_out/G, n·P)
+        y[batch] = y_g.reshape(C_out, n, *out).swapaxes(0, 1)  # (n, C_out, *out)
+        del cols, y_g  # free this slice's buffers before the next slice's
+    return y
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -211,34 +289,31 @@ def _conv_transpose(fn, nd, x, w, b, stride, padding, output_padding, groups, di
         fn, nd, x, w, b, stride, padding, output_padding, groups, dilation
     )
     (N, C_in, *size), k, G = x.shape, w.shape[2:], groups
-    C_out = w.shape[1] * G
-    # each input value scatters a scaled copy of its kernel into the output: first all
-    # the products in one matrix product per group ...
-    cols = np.moveaxis(x, 1, -1).reshape(-1, G, C_in // G)  # (N·P, G, C_in/G)
-    w_g = w.reshape(G, C_in // G, -1)  # (G, C_in/G, C_out/G·K)
-    y_taps = cols.transpose(1, 0, 2) @ w_g  # (G, N·P, C_out/G·K)
-    y_taps = y_taps.transpose(1, 0, 2)  # (N·P, G, C_out/G·K)
-    y_taps = y_taps.reshape(N, *size, C_out, *k)  # (N, *in, C_out, *k)
-    y_taps = np.moveaxis(y_taps, 1 + nd, 1)  # (N, C_out, *in, *k)
-    # ... then add them up: tap t of input position i lands at i·stride + t·dilation.
-    # Looping over the few taps (not the positions) keeps each += free of repeats.
-    full = [
+    C_out, P, K = w.shape[1] * G, math.prod(size), math.prod(k)
+    full = [  # the output size before the padding is cropped off
         (n - 1) * s + d * (kk - 1) + 1 + op
         for n, kk, s, d, op in zip(size, k, stride, dilation, out_pad, strict=True)
     ]
-    y = np.zeros((N, C_out, *full), dtype=x.dtype)
-    for tap in np.ndindex(*k):
-        hit = [
-            slice(t * d, t * d + (n - 1) * s + 1, s)
-            for t, d, n, s in zip(tap, dilation, size, stride, strict=True)
-        ]
-        y[(slice(None), slice(None), *hit)] += y_taps[(..., *tap)]
-    # padding removes rows/columns from both ends, undoing the conv's zero padding
     crop = [slice(p, f - p) for p, f in zip(padding, full, strict=True)]
-    y = y[(slice(None), slice(None), *crop)]
+    y = np.empty((N, C_out, *[c.stop - c.start for c in crop]), dtype=x.dtype)
+    w_g = w.reshape(G, C_in // G, -1).transpose(0, 2, 1)  # (G, C_out/G·K, C_in/G)
+    for batch in batch_slices(N, C_out * K * P * x.itemsize):  # as in _conv_matmul
+        x_g = x[batch].swapaxes(0, 1)  # (C_in, n, *size)
+        n = x_g.shape[1]
+        # each input value scatters a scaled copy of its kernel into the output: first
+        # all the products, in one matrix product per group -> one row per (output
+        # channel, tap), laid out as _im2col's columns ...
+        cols = w_g @ x_g.reshape(G, C_in // G, n * P)  # (G, C_out/G·K, n·P)
+        cols = cols.reshape(C_out, *k, n, *size)
+        # ... then add them up (col2im): tap t of input position i lands at
+        # i·stride + t·dilation; the padding removes rows/columns from both ends,
+        # undoing the convolution's zero padding
+        y_full = _col2im(cols, full, stride, dilation)  # (n, C_out, *full)
+        y[batch] = y_full[(slice(None), slice(None), *crop)]
+        del cols, y_full
     if b is not None:
-        y = y + b.reshape(C_out, *[1] * nd)
-    return _unbatch(np.ascontiguousarray(y), had_batch)
+        y += b.reshape(C_out, *[1] * nd)
+    return _unbatch(y, had_batch)
 
 
 def conv_transpose1d(

@@ -1,8 +1,9 @@
 """Max and average pooling, and max unpooling, in numpy with torch.nn.functional's
 names and semantics.
 
-Pooling slides the same windows as a convolution (conv._windows) but summarises each
-window with a max or a mean instead of a dot product with a kernel. As in torch:
+Pooling slides the same windows as a convolution but summarises each window with a
+max or a mean instead of a dot product with a kernel; like the convolutions, it is
+computed one kernel tap at a time over all windows (conv._taps). As in torch:
 stride defaults to kernel_size, sizes are floored (windows that would run past the
 padded input are dropped), max pooling pads with -inf so padding never wins, and
 average pooling pads with zeros that count in the mean (count_include_pad=True).
@@ -27,7 +28,7 @@ from ._checks import (
     is_int,
     x_layout,
 )
-from .conv import _pad, _unbatch, _windows
+from .conv import _pad, _taps, _unbatch, _windows
 
 
 def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
@@ -35,9 +36,23 @@ def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
         fn, nd, x, kernel_size, stride, padding
     )
     x_pad = _pad(x, [(p, p) for p in padding], pad_value)
-    windows = _windows(x_pad, kernel_size, stride, (1,) * nd)  # (N, C, *out, *k)
-    y = reduce(windows, axis=tuple(range(-nd, 0)))
-    return _unbatch(np.ascontiguousarray(y), had_batch)
+    # one elementwise reduce per kernel tap over the strided slice that the tap meets
+    # in every window: K operations on output-sized arrays (no (..., *k) window axes)
+    out = _pool_size(x_pad.shape[2:], kernel_size, stride)
+    y = None
+    for tap in np.ndindex(*kernel_size):
+        values = x_pad[(slice(None), slice(None), *_taps(tap, stride, (1,) * nd, out))]
+        y = values.copy() if y is None else reduce(y, values, out=y)
+    if reduce is np.add:  # the mean over the K taps
+        y /= math.prod(kernel_size)
+    return _unbatch(y, had_batch)
+
+
+def _pool_size(padded, kernel_size, stride):
+    """Output size per axis: floor((n + 2·padding - k) / stride) + 1."""
+    return [
+        (n - k) // s + 1 for n, k, s in zip(padded, kernel_size, stride, strict=True)
+    ]
 
 
 def _max_windows(x, kernel_size, stride, padding):
@@ -46,24 +61,27 @@ def _max_windows(x, kernel_size, stride, padding):
     argmax is the flat (row-major) position of each maximum inside its window: the
     first in-bounds position holding it, as torch's CPU loop keeps the first of
     equal maxima, or, when the window holds NaN (then the maximum), its last NaN,
-    as torch's rule "take the value if it is larger or NaN" does.
+    as torch's rule "take the value if it is larger or NaN" does. The loop below is
+    that rule, one kernel tap at a time over all windows at once.
     """
     nd, pads = len(kernel_size), [(p, p) for p in padding]
     ones = (1,) * nd
-    windows = _windows(_pad(x, pads, -np.inf), kernel_size, stride, ones)
-    K = math.prod(kernel_size)
-    flat = windows.reshape(*windows.shape[: 2 + nd], K)  # (N, C, *out, K)
+    x_pad = _pad(x, pads, -np.inf)
+    out = _pool_size(x_pad.shape[2:], kernel_size, stride)
+    # an all -inf window must not pick the padding: start each window at its first
+    # in-bounds tap, as torch does
     inside = _windows(
         _pad(np.ones((1, 1, *x.shape[2:]), dtype=bool), pads), kernel_size, stride, ones
     )
-    inside = inside.reshape(*inside.shape[: 2 + nd], K)  # (1, 1, *out, K)
-    y = flat.max(axis=-1)
-    # inside: an all -inf window must not pick the padding (torch starts at the
-    # first in-bounds position)
-    first = np.argmax((flat == y[..., None]) & inside, axis=-1)
-    nan = np.isnan(flat)
-    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    return y, np.where(np.isnan(y), last_nan, first)
+    first = np.argmax(inside.reshape(*inside.shape[: 2 + nd], -1), axis=-1)
+    y = np.full((*x.shape[:2], *out), -np.inf, dtype=x.dtype)
+    argmax = np.broadcast_to(first.astype(np.int32), y.shape).copy()
+    for t, tap in enumerate(np.ndindex(*kernel_size)):
+        values = x_pad[(slice(None), slice(None), *_taps(tap, stride, ones, out))]
+        take = (values > y) | np.isnan(values)  # torch's rule, for every window
+        argmax += take * (t - argmax)  # = where(take, t, argmax), without branches
+        np.maximum(values, y, out=y)  # = where(take, values, y)
+    return y, argmax.astype(np.int64)
 
 
 def _input_indices(argmax, size, kernel_size, stride, padding):
@@ -87,16 +105,13 @@ def _max_pool(fn, nd, x, kernel_size, stride, padding, return_indices):
             f"{fn}: return_indices must be True or False, got {return_indices!r}"
         )
     if not return_indices:
-        return _pool(fn, nd, x, kernel_size, stride, padding, np.max, -np.inf)
+        return _pool(fn, nd, x, kernel_size, stride, padding, np.maximum, -np.inf)
     x, kernel_size, stride, padding, had_batch = check_pool_args(
         fn, nd, x, kernel_size, stride, padding
     )
     y, argmax = _max_windows(x, kernel_size, stride, padding)
     indices = _input_indices(argmax, x.shape[2:], kernel_size, stride, padding)
-    return (
-        _unbatch(np.ascontiguousarray(y), had_batch),
-        _unbatch(np.ascontiguousarray(indices), had_batch),
-    )
+    return _unbatch(y, had_batch), _unbatch(np.ascontiguousarray(indices), had_batch)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, return_indices=False):
@@ -128,7 +143,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0):
 
     Mean over each window; padded zeros count, so every window divides by k.
     """
-    return _pool("avg_pool1d", 1, x, kernel_size, stride, padding, np.mean, 0.0)
+    return _pool("avg_pool1d", 1, x, kernel_size, stride, padding, np.add, 0.0)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -137,7 +152,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     Mean over each kH x kW window; padded zeros count, so every window divides by
     kH·kW.
     """
-    return _pool("avg_pool2d", 2, x, kernel_size, stride, padding, np.mean, 0.0)
+    return _pool("avg_pool2d", 2, x, kernel_size, stride, padding, np.add, 0.0)
 
 
 # ------------------------------------------------------------------ unpooling

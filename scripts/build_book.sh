@@ -4,10 +4,15 @@
 #   1. vendor MathJax, RequireJS and the widgets HTML manager from the npm registry
 #      (scripts/vendor_assets.sh; skipped when book/_vendor already has them), so the
 #      site needs no internet;
-#   2. run Jupyter Book 1 from the repository root; notebooks are executed through the
-#      jupyter-cache in book/_build/.jupyter_cache, so a rebuild only re-runs notebooks
-#      whose code changed; a cell that raises fails the build (non-zero exit);
-#   3. print the page to open.
+#   2. execute the notebooks into the jupyter-cache in book/_build/.jupyter_cache, in
+#      parallel, one per CPU core (scripts/execute_notebooks.py, with jupyter-cache's
+#      executor and the execute: settings of the config); only notebooks whose code
+#      changed since they were cached run again; a cell that raises stops here with
+#      its traceback (non-zero exit);
+#   3. run Jupyter Book 1 from the repository root: it takes every notebook's outputs
+#      from that cache ("Using cached notebook" in the log) instead of executing them
+#      one after the other itself;
+#   4. print the page to open.
 #
 # Without npm (or without the registry), step 1 fails and the book is built with a
 # generated copy of book/_config.yml that drops the offline settings (mathjax_path,
@@ -63,6 +68,9 @@ EOF
 
 EOF
 fi
+
+echo "build_book: executing the notebooks into $BUILD/.jupyter_cache"
+python scripts/execute_notebooks.py "$CONFIG" book/_toc.yml "$BUILD/.jupyter_cache"
 
 args=(build . --config "$CONFIG" --toc book/_toc.yml --path-output book)
 [[ "${BOOK_STRICT:-0}" == 1 ]] && args+=(-W --keep-going)

@@ -5,8 +5,6 @@ fail deep inside numpy ("operands could not be broadcast ...") or, worse, return
 gradient of the wrong size silently.
 """
 
-import numpy as np
-
 from .._checks import as_array, float_dtype
 
 
@@ -37,26 +35,6 @@ def check_dy(dy, shape, fn, *cached, forward_dtype=None):
     dtype = float_dtype(dy, *cached, *([forward_dtype] if forward_dtype else []))
     arrays = [a.astype(dtype, copy=False) for a in (dy, *cached)]
     return arrays if cached else arrays[0]
-
-
-def fold(windows, size, stride, dilation):
-    """windows (N, C, *out, *k) -> (N, C, *size): the adjoint of conv._windows
-
-    Adds every window entry back onto the input position it was read from (col2im),
-    so positions shared by overlapping windows collect the sum. Tap t of output
-    position i sits at i·stride + t·dilation. Looping over the few taps (not the
-    positions) keeps each += free of repeated indices.
-    """
-    nd = len(size)
-    out = windows.shape[2 : 2 + nd]
-    x = np.zeros((*windows.shape[:2], *size), dtype=windows.dtype)
-    for tap in np.ndindex(*windows.shape[2 + nd :]):
-        hit = [
-            slice(t * d, t * d + (n - 1) * s + 1, s)
-            for t, d, n, s in zip(tap, dilation, out, stride, strict=True)
-        ]
-        x[(slice(None), slice(None), *hit)] += windows[(..., *tap)]
-    return x
 
 
 def crop(x_pad, pads, size):

@@ -5,18 +5,19 @@ so the backward pass is two more:
 
 * dw = dy^T @ patches: each weight collects dy times the input values it met;
 * d(patches) = dy @ w, then every patch entry is added back onto the input position
-  it was read from (col2im, ``fold``); the padded border is cropped off.
+  it was read from (col2im, ``conv._col2im``); the padded border is cropped off.
 
 ``conv*_backward_naive`` (conv_naive.py) writes the same sums as loops.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from .._checks import check_conv_args
-from ..conv import _pad, _patches, conv1d, conv2d
-from ._common import check_cache, check_dy, crop, fold
+from ..conv import _col2im, _im2col, _pad, batch_slices, conv1d, conv2d
+from ._common import check_cache, check_dy, crop
 
 
 class ConvCache(NamedTuple):
@@ -84,22 +85,27 @@ def _backward(op, dy, cache):
     dy, x, w = check_dy(dy, cache.y_shape, fn, cache.x, cache.w)
     had_batch = dy.ndim == x.ndim
     dy = dy if had_batch else dy[None]  # (N, C_out, *out)
-    G = cache.groups
+    G, stride, dilation = cache.groups, cache.stride, cache.dilation
     (N, C_in, *size), (C_out, C_g, *k) = x.shape, w.shape
     out, nd = dy.shape[2:], len(size)
+    P, K = math.prod(out), math.prod(k)
     x_pad = _pad(x, cache.pads)
-    patches = _patches(x_pad, k, cache.stride, cache.dilation)  # (N, *out, C_in, *k)
-    cols = patches.reshape(-1, G, C_g * np.prod(k)).transpose(1, 0, 2)
-    # cols: (G, N·P, C_g·K), one row per (sample, output position), as in the forward
-    dy_g = np.moveaxis(dy, 1, -1).reshape(-1, G, C_out // G)  # (N·P, G, C_out/G)
-    dy_g = dy_g.transpose(1, 2, 0)  # (G, C_out/G, N·P)
-    dw = (dy_g @ cols).reshape(w.shape)  # (G, C_out/G, C_g·K) -> (C_out, C_g, *k)
-    w_g = w.reshape(G, C_out // G, -1)  # (G, C_out/G, C_g·K)
-    dcols = dy_g.transpose(0, 2, 1) @ w_g  # (G, N·P, C_g·K)
-    dpatches = dcols.transpose(1, 0, 2).reshape(N, *out, C_in, *k)
-    dwindows = np.moveaxis(dpatches, 1 + nd, 1)  # (N, C_in, *out, *k)
-    dx_pad = fold(dwindows, x_pad.shape[2:], cache.stride, cache.dilation)
-    dx = np.ascontiguousarray(crop(dx_pad, cache.pads, size))
+    w_g = w.reshape(G, C_out // G, C_g * K)  # (G, C_out/G, C_g·K), as the forward
+    dw = np.zeros_like(w_g)
+    dx = np.empty_like(x)
+    # slice by slice of the batch, as the forward pass (conv.batch_slices)
+    for batch in batch_slices(N, C_in * K * P * x.itemsize):
+        cols = _im2col(x_pad[batch], k, stride, dilation, out)  # (C_in, *k, n, *out)
+        n = cols.shape[1 + nd]
+        cols = cols.reshape(G, C_g * K, n * P)  # (G, C_g·K, n·P)
+        dy_g = dy[batch].swapaxes(0, 1).reshape(G, C_out // G, n * P)
+        dw += dy_g @ cols.transpose(0, 2, 1)  # (G, C_out/G, C_g·K), summed over n
+        dcols = w_g.transpose(0, 2, 1) @ dy_g  # (G, C_g·K, n·P)
+        dcols = dcols.reshape(C_in, *k, n, *out)
+        dx_pad = _col2im(dcols, x_pad.shape[2:], stride, dilation)  # (n, C_in, ..)
+        dx[batch] = crop(dx_pad, cache.pads, size)
+        del cols, dcols, dx_pad  # before the next slice's (peak memory: one slice)
+    dw = dw.reshape(w.shape)
     db = dy.sum(axis=(0, *range(2, 2 + nd))) if cache.has_bias else None
     return (dx if had_batch else dx[0]), dw, db
 

@@ -1,7 +1,7 @@
 """Backward passes of max and average pooling (1D and 2D), as cnnlib.pool computes them.
 
 Each output reads one window of the padded input, so its gradient goes back to that
-window and overlapping windows add up (``fold``):
+window and overlapping windows add up (one strided += per kernel tap):
 
 * max pooling: y = x at the arg-max of the window, so all of dy goes to that one
   input; ties go to the first maximum in window order (row by row), as torch does
@@ -12,13 +12,15 @@ window and overlapping windows add up (``fold``):
   count, count_include_pad=True), so every input of the window gets dy / K.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from .._checks import check_pool_args
+from ..conv import _taps
 from ..pool import _max_windows, avg_pool1d, avg_pool2d
-from ._common import check_cache, check_dy, crop, fold
+from ._common import check_cache, check_dy, crop
 
 
 class PoolCache(NamedTuple):
@@ -57,15 +59,19 @@ def _backward(op, dy, cache):
     had_batch = dy.ndim == len(cache.x_shape)
     dy = dy if had_batch else dy[None]  # (N, C, *out)
     k, size = cache.kernel_size, cache.x_shape[2:]
-    K = int(np.prod(k))
-    if cache.argmax is None:  # average: dy / K to every window entry
-        dwindows = np.broadcast_to((dy / K)[(..., *[None] * len(k))], (*dy.shape, *k))
-    else:  # max: all of dy to the arg-max of each window
-        dwindows = np.zeros((*dy.shape, K), dtype=dy.dtype)  # (N, C, *out, K)
-        np.put_along_axis(dwindows, cache.argmax[..., None], dy[..., None], axis=-1)
-        dwindows = dwindows.reshape(*dy.shape, *k)  # (N, C, *out, *k)
     padded = [n + 2 * p for n, p in zip(size, cache.padding, strict=True)]
-    dx_pad = fold(dwindows, padded, cache.stride, (1,) * len(k))
+    dx_pad = np.zeros((*dy.shape[:2], *padded), dtype=dy.dtype)
+    if cache.argmax is None:  # average: dy / K to every window entry
+        dy = dy / math.prod(k)
+    # one strided += per kernel tap: tap t of every window at once (windows that
+    # overlap add up; within one += no position repeats)
+    ones, out = (1,) * len(k), dy.shape[2:]
+    for t, tap in enumerate(np.ndindex(*k)):
+        window = (slice(None), slice(None), *_taps(tap, cache.stride, ones, out))
+        if cache.argmax is None:
+            dx_pad[window] += dy
+        else:  # max: all of dy to the tap that held the maximum
+            dx_pad[window] += np.where(cache.argmax == t, dy, 0)
     pads = [(p, p) for p in cache.padding]
     dx = np.ascontiguousarray(crop(dx_pad, pads, size))
     return dx if had_batch else dx[0]
