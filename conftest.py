@@ -25,26 +25,23 @@ An explicit ``--dist`` mode other than xdist's default (``load``) is left alone:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 
-# Seconds each whole-file unit took on an idle 2-core machine (the notebooks' cells in
-# the book build, one thread each; test_book.py in a serial pytest run). Only the order
-# matters: a notebook that is not listed yet counts as the longest and starts first;
-# update the figures when a chapter grows or shrinks.
-UNIT_SECONDS = {
-    "tests/test_book.py": 142,
-    "notebooks/07_batch_norm.ipynb": 129,
-    "notebooks/06_equivariance.ipynb": 111,
-    "notebooks/05_images.ipynb": 107,
-    "notebooks/03_conv1d.ipynb": 88,
-    "notebooks/08_resnets.ipynb": 83,
-    "notebooks/01_why_convolutions.ipynb": 69,
-    "notebooks/09_unet.ipynb": 48,
-    "notebooks/04_backprop.ipynb": 16,
-    "notebooks/A1_datasets.ipynb": 11,
-    "notebooks/02_convolution.ipynb": 7,
-}
+
+# Seconds each whole-file unit takes on an idle 2-core machine: the notebooks' cell
+# times in the book build (book/chapters.yml, which the introduction's map also shows),
+# and test_book.py's in a serial pytest run. Only the order matters: a notebook without
+# a time counts as the longest and starts first.
+def _unit_seconds() -> dict[str, float]:
+    book = yaml.safe_load((Path(__file__).parent / "book/chapters.yml").read_text())
+    seconds = {f"{c['file']}.ipynb": c["seconds"] for c in book["chapters"]}
+    return {"tests/test_book.py": 142, **seconds}
+
+
+UNIT_SECONDS = _unit_seconds()
 WHOLE_FILES = {"tests/test_book.py"}  # besides every notebook
 
 

@@ -44,6 +44,7 @@ if ! bash scripts/vendor_assets.sh; then
   CONFIG="$BUILD/_config.cdn.yml"
   python - "$CONFIG" <<'EOF'
 """Write book/_config.yml without the offline-asset keys (so CDN defaults apply)."""
+import os
 import sys
 
 import yaml
@@ -51,6 +52,12 @@ import yaml
 with open("book/_config.yml") as f:
     config = yaml.safe_load(f)
 sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {}) or {}
+# local extensions are found relative to the config file, which now lives elsewhere
+sphinx = config["sphinx"]
+for name, folder in (sphinx.get("local_extensions") or {}).items():
+    sphinx["local_extensions"][name] = os.path.relpath(
+        os.path.join("book", folder), os.path.dirname(sys.argv[1])
+    )
 for key in ("html_extra_path", "mathjax_path", "nb_ipywidgets_js"):
     sphinx_config.pop(key, None)
 with open(sys.argv[1], "w") as f:
