@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -290,10 +291,24 @@ def browser_page(chromium, book_url: str):
 
     context.route("**/*", route)
     page = context.new_page()
+    log["pending"] = {}  # request -> its URL, until it finishes or fails
+    log["last_change"] = [time.monotonic()]
+
+    def started(request) -> None:
+        log["requests"].append(request.url)
+        log["pending"][request] = request.url
+        log["last_change"][0] = time.monotonic()
+
+    def ended(request) -> None:
+        log["pending"].pop(request, None)
+        log["last_change"][0] = time.monotonic()
+
     # generous: on a 2-core machine busy with other jobs, a long chapter's page once
     # took over 30 s, and once over 120 s, to reach "networkidle" (file://)
     page.set_default_timeout(300_000)
-    page.on("request", lambda r: log["requests"].append(r.url))
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
     page.on("requestfailed", lambda r: log["failed"].append(f"{r.url} ({r.failure})"))
     page.on("response", on_response)
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
@@ -302,6 +317,20 @@ def browser_page(chromium, book_url: str):
         yield page, log
     finally:
         context.close()
+
+
+def wait_until_quiet(page, log: dict, quiet: float = 0.5, limit: float = 300) -> None:
+    """Wait until no request has been in flight for `quiet` seconds: Playwright's
+    "networkidle", tracked from the page's own request events. (Chromium's own
+    network-idle signal once never came for a file:// chapter on a busy machine,
+    although every request had finished; this way a timeout names what is pending.)"""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not log["pending"] and time.monotonic() - log["last_change"][0] >= quiet:
+            return
+        page.wait_for_timeout(100)
+    pending = "\n".join(sorted(log["pending"].values())) or "(none)"
+    raise AssertionError(f"requests still in flight after {limit:.0f} s:\n{pending}")
 
 
 REFRESH = re.compile(r"""<meta http-equiv="refresh" content="0; url=([^"]+)""", re.I)
@@ -343,7 +372,7 @@ def test_page_offline_in_browser(
 ) -> None:
     page, log = browser_page
     math = open_and_typeset(page, book_url, path, book_html)
-    page.wait_for_load_state("networkidle")
+    wait_until_quiet(page, log)
 
     outside = [url for url in log["requests"] if not is_local_request(url)]
     assert not outside, "requests that leave the machine:\n" + "\n".join(outside)
@@ -372,7 +401,7 @@ def test_chapter_widgets_render(
     views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]')
     assert views.count() > 0, "the chapter has no widget outputs"
     page.wait_for_selector(".cell_output .jupyter-widgets", timeout=300_000)
-    page.wait_for_load_state("networkidle")
+    wait_until_quiet(page, log)
     rendered = page.evaluate(
         """() => [...document.querySelectorAll(
                 'script[type="application/vnd.jupyter.widget-view+json"]')]
