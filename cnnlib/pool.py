@@ -28,7 +28,7 @@ from ._checks import (
     is_int,
     x_layout,
 )
-from .conv import _pad, _taps, _unbatch, _windows
+from .conv import _pad, _taps, _unbatch, _windows, out_size
 
 
 def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
@@ -38,7 +38,7 @@ def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
     x_pad = _pad(x, [(p, p) for p in padding], pad_value)
     # one elementwise reduce per kernel tap over the strided slice that the tap meets
     # in every window: K operations on output-sized arrays (no (..., *k) window axes)
-    out = _pool_size(x_pad.shape[2:], kernel_size, stride)
+    out = out_size(x_pad.shape[2:], kernel_size, stride, (1,) * nd)
     y = None
     for tap in np.ndindex(*kernel_size):
         values = x_pad[(slice(None), slice(None), *_taps(tap, stride, (1,) * nd, out))]
@@ -46,13 +46,6 @@ def _pool(fn, nd, x, kernel_size, stride, padding, reduce, pad_value):
     if reduce is np.add:  # the mean over the K taps
         y /= math.prod(kernel_size)
     return _unbatch(y, had_batch)
-
-
-def _pool_size(padded, kernel_size, stride):
-    """Output size per axis: floor((n + 2·padding - k) / stride) + 1."""
-    return [
-        (n - k) // s + 1 for n, k, s in zip(padded, kernel_size, stride, strict=True)
-    ]
 
 
 def _max_windows(x, kernel_size, stride, padding):
@@ -67,7 +60,7 @@ def _max_windows(x, kernel_size, stride, padding):
     nd, pads = len(kernel_size), [(p, p) for p in padding]
     ones = (1,) * nd
     x_pad = _pad(x, pads, -np.inf)
-    out = _pool_size(x_pad.shape[2:], kernel_size, stride)
+    out = out_size(x_pad.shape[2:], kernel_size, stride, ones)
     # an all -inf window must not pick the padding: start each window at its first
     # in-bounds tap, as torch does
     inside = _windows(

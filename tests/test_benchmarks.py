@@ -14,28 +14,26 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-@pytest.mark.parametrize("script", ["torch_agreement.py", "grad_agreement.py"])
-def test_benchmark_runs_and_agrees(script):
+def run_benchmark(script, *args):
+    """Run benchmarks/<script> with args; its stdout (after checking it exited 0)."""
     result = subprocess.run(
-        [sys.executable, script, "--per-op", "5", "--seed", "1"],
+        [sys.executable, script, *args],
         cwd=BENCHMARKS,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "configurations in" in result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize("script", ["torch_agreement.py", "grad_agreement.py"])
+def test_benchmark_runs_and_agrees(script):
+    assert "configurations in" in run_benchmark(script, "--per-op", "5", "--seed", "1")
 
 
 def test_speed_benchmark_runs_and_agrees():
     """benchmarks/speed.py compares every result with torch's before timing it."""
-    result = subprocess.run(
-        [sys.executable, "speed.py", "--quick", "--threads", "1"],
-        cwd=BENCHMARKS,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "cnnlib and torch agreed on every case" in result.stdout
-    assert "geometric mean" in result.stdout
+    out = run_benchmark("speed.py", "--quick", "--threads", "1")
+    assert "cnnlib and torch agreed on every case" in out
+    assert "geometric mean" in out
