@@ -27,8 +27,11 @@ from typing import Any
 class Result:
     """One row. ``ours`` is a format string filled from ``value`` (a mapping's keys,
     or ``{value}``), so the page shows exactly what the chapter asserts. Numbers in
-    ``value`` must match within ``tolerance`` (0: exactly); ``quick_only`` rows hold
-    the quick mode's measurements, which the chapter checks only in that mode."""
+    ``value`` must match within ``tolerance`` (0: exactly); a tuple ``(low, high)``
+    is a range the measurement must fall in (``math.inf`` for no upper end), for a
+    figure that varies too much between processors to quote one number (training
+    follows another path when the processor rounds differently). ``quick_only`` rows
+    hold the quick mode's measurements, which the chapter checks only in that mode."""
 
     key: str
     notebook: str  # file stem in notebooks/
@@ -56,11 +59,12 @@ RESULTS: tuple[Result, ...] = (
         paper="Greydanus (2020)",
         cite="greydanus2020scaling",
         published="MNIST-1D test accuracy: CNN 94%, MLP 68%",
-        ours="CNN {CNN:.1%}, MLP {MLP:.1%}",
+        ours="CNN about {CNN:.0%}, MLP about {MLP:.0%}",
         setting="the lecture's CNN (2,050 parameters) and MLP; 40 epochs of SGD "
-        "instead of the paper's 6,000 steps (150 epochs in the full mode)",
-        value={"CNN": 0.921, "MLP": 0.729},
-        tolerance=0.015,
+        "instead of the paper's 6,000 steps (150 epochs in the full mode); on three "
+        "processors: CNN 92.1% to 92.2%, MLP 71.0% to 72.9%",
+        value={"CNN": 0.92, "MLP": 0.72},
+        tolerance=0.02,
         quick_only=True,
     ),
     Result(
@@ -120,11 +124,13 @@ RESULTS: tuple[Result, ...] = (
         cite="ioffe2015batch",
         published="BN-Inception reaches Inception's accuracy in 14 times fewer "
         "training steps, with a larger learning rate",
-        ours="steps to 60% training accuracy: {plain} without batch norm "
-        "(learning rate 0.01), {bn} with it (0.1)",
+        ours="steps to 60% training accuracy: with batch norm (learning rate 0.1) "
+        "{bn[0]} to {bn[1]}; without it (0.01) more than {plain[0]}, or never",
         setting="a 20-layer plain CNN (8 channels) on 12,000 Fashion-MNIST images "
-        "instead of Inception on ImageNet; one seed",
-        value={"plain": 420, "bn": 100},
+        "instead of Inception on ImageNet; one seed, on three processors (with "
+        "batch norm 100, 100 and 120 steps; without, 420 steps, and twice not "
+        "within 500)",
+        value={"plain": (400, math.inf), "bn": (80, 140)},
         quick_only=True,
     ),
     Result(
@@ -150,9 +156,10 @@ RESULTS: tuple[Result, ...] = (
         published="deleting one block of a 110-layer ResNet barely changes its "
         "CIFAR-10 error; deleting a layer of VGG drops it to chance",
         ours="share of the skill above chance kept with one block deleted: "
-        "residual {residual:.0%}, plain {plain:.0%}",
-        setting="the 32-layer networks of section 1 (seed 0), 1,000 test images",
-        value={"residual": 0.80, "plain": 0.17},
+        "residual {residual:.0%}, plain less than {plain[1]:.0%}",
+        setting="the 32-layer networks of section 1 (seed 0), 1,000 test images; "
+        "on three processors: residual 79% to 80%, plain 6% to 23%",
+        value={"residual": 0.80, "plain": (0.0, 0.35)},
         tolerance=0.05,
         quick_only=True,
     ),
@@ -225,6 +232,9 @@ def _agree(measured: Any, expected: Any, tolerance: float) -> bool:
         )
     if isinstance(expected, str) or isinstance(measured, str):
         return measured == expected
+    if isinstance(expected, tuple):  # (low, high): a range, either end may be inf
+        low, high = expected
+        return low <= float(measured) <= high
     return math.isclose(float(measured), expected, rel_tol=0, abs_tol=tolerance)
 
 

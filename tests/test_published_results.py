@@ -134,6 +134,14 @@ def test_matches_published_names_the_row_on_a_mismatch():
     far = {k: v + 2 * tolerant.tolerance for k, v in tolerant.value.items()}
     with pytest.raises(AssertionError):
         matches_published(tolerant.key, far)
+    ranged = published_result("batchnorm-steps")  # ranges: {"plain": (400, inf), ...}
+    (low, high), (bn_low, bn_high) = ranged.value["plain"], ranged.value["bn"]
+    assert matches_published(ranged.key, {"plain": low, "bn": bn_high})
+    assert matches_published(ranged.key, {"plain": high, "bn": bn_low})  # inf: never
+    with pytest.raises(AssertionError, match="batchnorm-steps"):
+        matches_published(ranged.key, {"plain": low - 1, "bn": bn_low})
+    with pytest.raises(AssertionError, match="batchnorm-steps"):
+        matches_published(ranged.key, {"plain": low, "bn": bn_high + 1})
     assert published_value("resnet-degradation").startswith("plain-32 >")
     with pytest.raises(KeyError, match="no row"):
         published_result("no-such-row")
