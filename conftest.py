@@ -38,7 +38,7 @@ import yaml
 def _unit_seconds() -> dict[str, float]:
     book = yaml.safe_load((Path(__file__).parent / "book/chapters.yml").read_text())
     seconds = {f"{c['file']}.ipynb": c["seconds"] for c in book["chapters"]}
-    return {"tests/test_book.py": 142, **seconds}
+    return {"tests/test_book.py": 124, **seconds}
 
 
 UNIT_SECONDS = _unit_seconds()
